@@ -1,0 +1,38 @@
+# Two entry points for a fresh machine: `make demo` (extract the samples) and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup system-deps demo test test-fast samples clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	bash scripts/system-deps.sh
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+system-deps:
+	bash scripts/system-deps.sh
+
+# Runs the whole pipeline on samples/ (embedded: no servers), then scores it against the samples' truth.
+demo: setup
+	$(BIN)/nianbao extract samples --out out/samples
+	$(BIN)/nianbao eval --truth samples --pred out/samples
+
+test: setup
+	$(BIN)/pytest
+
+# The tests that load no model.
+test-fast: setup
+	$(BIN)/pytest -m "not ml"
+
+# Regenerates samples/ from the synthetic generator and the seed values (deterministic).
+samples: setup
+	$(BIN)/nianbao make-samples --out samples
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

@@ -1,0 +1,80 @@
+"""The `nianbao` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Government information-disclosure annual reports → dataset.")
+
+
+@app.callback()
+def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log progress")] = False) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def extract(
+    paths: Annotated[list[Path], typer.Argument(help="PDFs, images, folders or zip/tar archives", exists=True)],
+    out: Annotated[Path, typer.Option("--out", help="output folder: <doc-id>.json per report + dataset.csv")],
+    template: Annotated[str | None, typer.Option(help="force a template (gov-2021 or gov-2019) instead of detecting it")] = None,
+    dpi: Annotated[int, typer.Option(help="resolution for rendering and OCR")] = 200,
+) -> None:
+    """Run the whole pipeline in-process (SQLite-free, no servers) and write the results."""
+    from extractor.pipeline import PipelineOptions, run_extract
+
+    out.mkdir(parents=True, exist_ok=True)
+    options = PipelineOptions(dpi=dpi, template=template)
+    summary = run_extract(paths, out, options, progress=lambda msg: typer.echo(msg, err=True))
+    typer.echo(summary.describe())
+    if summary.documents == 0:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def synth(
+    out: Annotated[Path, typer.Option("--out", help="output folder for <id>.pdf and <id>.truth.json")],
+    n: Annotated[int, typer.Option("--n", help="number of reports")] = 10,
+    seed: Annotated[int, typer.Option(help="random seed (same seed, same reports)")] = 0,
+    template: Annotated[list[str] | None, typer.Option(help="template(s) to use; default both")] = None,
+    level: Annotated[str, typer.Option(help="clean | typical | hard | digital | mixed")] = "typical",
+) -> None:
+    """Render synthetic annual reports with ground truth."""
+    from extractor.synth import generate
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = generate(n=n, out=out, seed=seed, templates=template or None, level=level)
+    typer.echo(f"wrote {len(paths)} reports to {out}")
+
+
+@app.command("make-samples")
+def make_samples_command(
+    out: Annotated[Path, typer.Option("--out", help="folder for the sample reports")] = Path("samples"),
+) -> None:
+    """Regenerate the committed sample reports (deterministic)."""
+    from extractor.synth import make_samples
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = make_samples(out)
+    typer.echo(f"wrote {len(paths)} samples to {out}")
+
+
+@app.command("eval")
+def evaluate_command(
+    truth: Annotated[Path, typer.Option("--truth", exists=True, help="folder of <id>.truth.json")],
+    pred: Annotated[Path, typer.Option("--pred", exists=True, help="folder of <id>.json from `extract`")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """Score extraction results against ground truth."""
+    from extractor.evaluation import evaluate, format_report
+
+    report = evaluate(truth, pred)
+    typer.echo(json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=1) if as_json else format_report(report))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,206 @@
+"""Commands of the bulk service, added to the `nianbao` app by :func:`register`.
+
+``serve`` and ``worker`` run the service on bare metal; ``submit``, ``status`` and ``export``
+talk to its database and queue directly (run them where the store is reachable);
+``codebook`` needs neither.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+_log = logging.getLogger(__name__)
+
+# Seconds between progress polls of `submit --wait` / `status --wait`.
+_POLL_SECONDS = 1.0
+
+
+def register(app: typer.Typer) -> None:
+    """Add the service commands to `app`."""
+    app.command("serve")(serve)
+    app.command("worker")(worker)
+    app.command("migrate")(migrate)
+    app.command("submit")(submit)
+    app.command("status")(status)
+    app.command("export")(export)
+    app.command("codebook")(codebook)
+    app.command("bench-service")(bench_service)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(help="API processes")] = 1,
+) -> None:
+    """Run the HTTP API (FastAPI under uvicorn)."""
+    import uvicorn
+
+    uvicorn.run("extractor.api.app:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+def worker(
+    queues: Annotated[str | None, typer.Option(help="comma-separated queues; default all of them")] = None,
+    concurrency: Annotated[int, typer.Option(help="worker processes (one pipeline each)")] = 1,
+    pool: Annotated[str, typer.Option(help="prefork | solo | threads")] = "prefork",
+    loglevel: Annotated[str, typer.Option(help="Celery log level")] = "info",
+) -> None:
+    """Run a Celery worker on the configured broker."""
+    from extractor.settings import get_settings
+    from workers.app import app as celery
+
+    names = queues or ",".join(get_settings().celery.queues.all())
+    celery.worker_main(["worker", "-Q", names, f"--concurrency={concurrency}", f"--pool={pool}",
+                        f"--loglevel={loglevel}"])
+
+
+def migrate() -> None:
+    """Create or upgrade the database schema (Alembic, to the newest revision)."""
+    from extractor.settings import get_settings
+    from extractor.storage import upgrade_database
+
+    upgrade_database(get_settings().db.url)
+    typer.echo("database is up to date")
+
+
+def submit(
+    paths: Annotated[list[Path], typer.Argument(help="archives, folders, PDFs or images", exists=True)],
+    name: Annotated[str | None, typer.Option(help="batch name; default the first path's name")] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="show progress until the batch is done")] = False,
+) -> None:
+    """Unpack inputs into a new batch (here, into the shared store) and queue its documents."""
+    from extractor.settings import get_settings
+    from extractor.storage import ContentStore, create_batch, make_engine, make_sessionmaker, register_inputs
+    from workers.dispatch import enqueue_documents
+
+    settings = get_settings()
+    factory = make_sessionmaker(make_engine(settings.db))
+    with factory() as session:
+        batch = create_batch(session, name or paths[0].name, source_path=", ".join(str(p) for p in paths))
+        todo = register_inputs(session, ContentStore(settings.storage.root), batch, paths)
+        session.commit()
+        batch_id = batch.id
+    enqueue_documents(todo)
+    typer.echo(f"batch {batch_id}: {len(todo)} documents queued")
+    if wait:
+        _follow(factory, batch_id)
+
+
+def status(
+    batch_id: Annotated[str, typer.Argument(help="batch id")],
+    wait: Annotated[bool, typer.Option("--wait", help="show a progress bar until the batch is done")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the progress as JSON")] = False,
+) -> None:
+    """Show a batch's progress: documents by state, pages done, pages per minute."""
+    from extractor.settings import get_settings
+    from extractor.storage import batch_progress, make_engine, make_sessionmaker
+
+    factory = make_sessionmaker(make_engine(get_settings().db))
+    if wait:
+        _follow(factory, batch_id)
+        return
+    with factory() as session:
+        progress = batch_progress(session, batch_id)
+    if progress is None:
+        typer.echo(f"no batch {batch_id}", err=True)
+        raise typer.Exit(code=1)
+    typer.echo(progress.model_dump_json(indent=1) if as_json else _describe(progress))
+
+
+def _describe(p) -> str:
+    states = ", ".join(f"{k} {v}" for k, v in p.by_state.items())
+    rate = f"{p.pages_per_minute:.1f} pages/min" if p.pages_per_minute is not None else "no page yet"
+    pages = f"{p.pages_done}/{p.pages_total if p.pages_total is not None else '?'} pages"
+    done = "finished" if p.finished else "running"
+    return (f"batch {p.batch_id} ({p.name}): {done}; {p.documents} documents ({states}); {pages}; {rate}; "
+            f"{p.input_errors} input errors")
+
+
+def _follow(factory, batch_id: str) -> None:
+    """Draw a progress bar over the batch's documents until every one is done or failed."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from extractor.storage import batch_progress
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.fields[detail]}")) as bar:
+        task = bar.add_task("documents", total=None, detail="")
+        while True:
+            with factory() as session:
+                p = batch_progress(session, batch_id)
+            if p is None:
+                raise typer.BadParameter(f"no batch {batch_id}")
+            final = p.by_state.get("done", 0) + p.by_state.get("failed", 0)
+            rate = f"{p.pages_per_minute:.1f} pages/min" if p.pages_per_minute else ""
+            bar.update(task, total=p.documents or None, completed=final,
+                       detail=f"{p.pages_done} pages {rate} failed {p.by_state.get('failed', 0)}")
+            if p.finished:
+                break
+            time.sleep(_POLL_SECONDS)
+    typer.echo(_describe(p))
+
+
+def export(
+    batch_id: Annotated[str, typer.Argument(help="batch id")],
+    out: Annotated[Path, typer.Option("--out", help="folder for the files (or the .zip with --zip)")],
+    format: Annotated[str, typer.Option("--format", help="csv | parquet | jsonl | dta")] = "csv",  # noqa: A002
+    layout: Annotated[str, typer.Option(help="wide | long | both")] = "wide",
+    statuses: Annotated[bool, typer.Option("--statuses", help="add a status column per field (wide)")] = False,
+    reviewed_only: Annotated[bool, typer.Option("--reviewed-only", help="only fully reviewed reports")] = False,
+    as_zip: Annotated[bool, typer.Option("--zip", help="write one zip instead of a folder")] = False,
+) -> None:
+    """Export a batch's dataset with its codebook and manifest (same data, same bytes)."""
+    from extractor.export import ExportFormat, Layout, Selection, export_batch
+    from extractor.settings import get_settings
+    from extractor.storage import make_engine, make_sessionmaker
+
+    factory = make_sessionmaker(make_engine(get_settings().db))
+    selection = Selection.REVIEWED if reviewed_only else Selection.ALL
+    with factory() as session:
+        try:
+            bundle = export_batch(session, batch_id, ExportFormat(format), Layout(layout), statuses, selection)
+        except KeyError:
+            typer.echo(f"no batch {batch_id}", err=True)
+            raise typer.Exit(code=1) from None
+    if as_zip:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(bundle.zip_bytes())
+        typer.echo(f"{out} ({bundle.manifest['reports']} reports, sha256 {bundle.manifest['sha256']})")
+    else:
+        for path in bundle.write_dir(out):
+            typer.echo(str(path))
+        typer.echo(f"{bundle.manifest['reports']} reports, sha256 {bundle.manifest['sha256']}")
+
+
+def codebook(
+    out: Annotated[Path, typer.Option("--out", help="file to write")],
+    format: Annotated[str, typer.Option("--format", help="csv | parquet | jsonl | dta")] = "csv",  # noqa: A002
+) -> None:
+    """Write the codebook: every column and field id with its labels, type, unit and template."""
+    from extractor.export import ExportFormat, codebook as build, write_bytes
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(write_bytes(build(statuses=True), ExportFormat(format)))
+    typer.echo(str(out))
+
+
+def bench_service(
+    docs: Annotated[int, typer.Option(help="digital synthetic reports per run")] = 6,
+    workers: Annotated[list[int] | None, typer.Option("--workers", help="worker counts to try")] = None,
+    level: Annotated[str, typer.Option(help="synthetic level: digital | clean | typical | hard")] = "digital",
+    as_json: Annotated[bool, typer.Option("--json", help="print the measures as JSON")] = False,
+) -> None:
+    """Measure pages/min in-process and with N workers, peak RSS per worker, queue overhead.
+
+    Uses the configured database, broker and store; each run gets reports of its own seed,
+    so the cross-batch dedupe does not skip them.
+    """
+    from workers.bench import run_bench
+
+    report = run_bench(docs=docs, worker_counts=workers or [1, 2], level=level)
+    typer.echo(json.dumps(report, indent=1) if as_json else "\n".join(f"{k}: {v}" for k, v in report.items()))

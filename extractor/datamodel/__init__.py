@@ -1,0 +1,29 @@
+"""Typed records that cross stage boundaries (pydantic, JSON-serialisable)."""
+
+from extractor.datamodel.geometry import BBox
+from extractor.datamodel.page import LayoutRegion, PageRecord, TextToken, TokenSource
+from extractor.datamodel.result import (
+    CheckResult,
+    DocumentInfo,
+    DocumentResult,
+    FieldStatus,
+    FieldValue,
+    ReportMeta,
+)
+from extractor.datamodel.table import Cell, Table
+
+__all__ = [
+    "BBox",
+    "Cell",
+    "CheckResult",
+    "DocumentInfo",
+    "DocumentResult",
+    "FieldStatus",
+    "FieldValue",
+    "LayoutRegion",
+    "PageRecord",
+    "ReportMeta",
+    "Table",
+    "TextToken",
+    "TokenSource",
+]

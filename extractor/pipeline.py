@@ -1,0 +1,303 @@
+"""The pipeline: one document in, one DocumentResult out; a batch of inputs into a folder.
+
+It reads as the list of its steps (DESIGN.md): ingest → rasterise → text layer or OCR →
+layout → grid → join continued tables → assemble → validate → write. Stages know nothing
+about the CLI, Celery or storage; this module only wires them together.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+import numpy as np
+
+from extractor.datamodel import BBox, DocumentInfo, DocumentResult, PageRecord, TextToken
+from extractor.ingest import InputDocument, iter_inputs
+from extractor.output import write_dataset, write_document
+from extractor.stages.assemble import AssembleOptions, AssembleStage
+from extractor.stages.grid import GridOptions, create_grid_stage, join_continued
+from extractor.stages.layout import LayoutOptions, LayoutStage
+from extractor.stages.ocr import OcrStage, RapidOcrOptions
+from extractor.stages.ocr.cells import read_table_cells
+from extractor.stages.rasterise import (
+    DocumentError,
+    ImageSource,
+    PageImage,
+    PdfSource,
+    open_document,
+    render_page,
+    text_layer_tokens,
+)
+from extractor.stages.rasterise.orientation import upright_page
+from extractor.stages.validate import ValidateOptions, ValidateStage
+from extractor.templates import get_template
+
+_log = logging.getLogger(__name__)
+
+# Layout labels whose regions are searched for a table grid.
+_TABLE_LABELS = frozenset({"table"})
+
+
+class PipelineOptions(BaseModel):
+    """Options of the whole pipeline, built from each stage's options."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dpi: int = Field(200, description="page images are rendered at this resolution; all boxes refer to it")
+    template: str | None = Field(None, description="force a template id instead of detecting it")
+    ocr: RapidOcrOptions = Field(default_factory=RapidOcrOptions)
+    layout: LayoutOptions = Field(default_factory=LayoutOptions)
+    grid: GridOptions = Field(default_factory=GridOptions)
+    validate_: ValidateOptions = Field(default_factory=ValidateOptions, alias="validate")
+
+
+class Pipeline:
+    """Holds the loaded models; call :meth:`extract` once per document."""
+
+    def __init__(self, options: PipelineOptions | None = None) -> None:
+        self.options = options or PipelineOptions()
+        self._ocr: OcrStage | None = None  # loaded on the first scanned page
+        self._layout: LayoutStage | None = None
+        self.grid = create_grid_stage(self.options.grid)
+        self.assemble = AssembleStage(AssembleOptions(template=self.options.template))
+        self.validate = ValidateStage(self.options.validate_)
+
+    @property
+    def ocr(self) -> OcrStage:
+        if self._ocr is None:
+            self._ocr = OcrStage(self.options.ocr)
+        return self._ocr
+
+    @property
+    def layout(self) -> LayoutStage:
+        if self._layout is None:
+            self._layout = LayoutStage(self.options.layout)
+        return self._layout
+
+    def understand_page(self, source: PdfSource | ImageSource, index: int) -> PageRecord:
+        """Render a page, read its text (text layer, else OCR), find its tables and their grids.
+
+        Raises:
+            DocumentError: the page cannot be rendered (too large, undecodable).
+        """
+        dpi = self.options.dpi
+        clock = _StageClock()
+        with clock("render"):
+            page = render_page(source, index, dpi=dpi)
+        tokens = None
+        if isinstance(source, PdfSource):
+            with clock("text_layer"):
+                tokens = text_layer_tokens(source, index, dpi=dpi, image=page.image)
+        if tokens is None:
+            return self._understand_scanned_page(page, clock)
+        with clock("layout"):
+            regions = self.layout.predict(page.image, dpi)
+        with clock("grid"):
+            tables = [
+                self.grid.predict(page.image, region.bbox, tokens, index, dpi=dpi)
+                for region in regions
+                if region.label in _TABLE_LABELS
+            ]
+        return page.record.model_copy(
+            update={"tokens": tokens, "layout": regions, "tables": tables, "timings": clock.seconds}
+        )
+
+    def _understand_scanned_page(self, page: PageImage, clock: _StageClock) -> PageRecord:
+        """A page without a usable text layer: upright it, find tables, read cells from crops.
+
+        Steps:
+            1. Undo rotation and skew.
+            2. Layout regions; the grid of every table region from its ruling lines alone.
+            3. Ruled tables: each cell recognised from its own crop (no detection).
+            4. Full-page OCR with the ruled tables blanked out, for the title, prose and
+               signature; a table region without rules gets its grid from these tokens.
+        """
+        dpi, index = self.options.dpi, page.record.index
+        with clock("upright"):
+            page = upright_page(page, recognise=self.ocr.recognise_crops)
+        image = page.image
+        with clock("layout"):
+            table_regions = [r for r in self.layout.predict(image, dpi) if r.label in _TABLE_LABELS]
+        with clock("grid"):
+            grids = [self.grid.predict(image, r.bbox, [], index, dpi=dpi) for r in table_regions]
+        ruled = [t for t in grids if t.ruled and t.cells]
+        with clock("ocr_cells"):
+            ruled = [read_table_cells(t, image, self.ocr.recognise_crops, dpi) for t in ruled]
+        with clock("ocr"):
+            prose_tokens = self.ocr.predict(_blank_out(image, [t.bbox for t in ruled])) or []
+        with clock("grid"):
+            unruled = [
+                self.grid.predict(image, region.bbox, prose_tokens, index, dpi=dpi)
+                for region, grid in zip(table_regions, grids)
+                if not (grid.ruled and grid.cells)
+            ]
+        tables = sorted(ruled + [t for t in unruled if t.cells], key=lambda t: (t.bbox.y1, t.bbox.x1))
+        cell_tokens = [
+            TextToken(text=c.text, bbox=c.bbox, score=c.score) for t in ruled for c in t.cells if c.text
+        ]
+        return page.record.model_copy(
+            update={
+                "tokens": prose_tokens + cell_tokens,
+                "layout": table_regions,
+                "tables": tables,
+                "timings": clock.seconds,
+            }
+        )
+
+    def extract(self, doc: InputDocument) -> DocumentResult:
+        """Everything the pipeline can say about one document; errors are recorded, not raised."""
+        result = self.start(doc)
+        try:
+            source = open_document(doc.path)
+        except DocumentError as exc:
+            result.errors.append(str(exc))
+            return result
+        pages: list[PageRecord] = []
+        with source:
+            result.document.pages = len(source)
+            for index in range(len(source)):
+                try:
+                    pages.append(self.understand_page(source, index))
+                except DocumentError as exc:
+                    result.errors.append(f"page {index + 1}: {exc}")
+        return self.finish(result, pages)
+
+    def start(self, doc: InputDocument) -> DocumentResult:
+        """An empty result for a document: identity and provenance only."""
+        return DocumentResult(
+            document=DocumentInfo(id=doc.id, source=doc.source, sha256=doc.sha256, dpi=self.options.dpi)
+        )
+
+    def finish(self, result: DocumentResult, pages: list[PageRecord]) -> DocumentResult:
+        """Join the pages' tables, assemble fields and validate them into `result`.
+
+        Args:
+            result: from :meth:`start`, possibly holding page errors already.
+            pages: page records from :meth:`understand_page`, in page order (a worker may have
+                produced each on another machine).
+        """
+        tables = join_continued([t for page in sorted(pages, key=lambda p: p.index) for t in page.tables or []])
+        assembly = self.assemble.predict(pages, tables)
+        result.template = assembly.template
+        result.meta = assembly.meta
+        if assembly.template is None:
+            result.errors.append(f"template not recognised: {assembly.template_reason}")
+            return result
+        fields, checks = self.validate.predict(get_template(assembly.template), assembly.readings)
+        result.fields = dict(sorted(fields.items(), key=lambda kv: _field_order(assembly.template, kv[0])))
+        result.checks = checks
+        result.errors.extend(n for n in assembly.notes if n.startswith("no table"))
+        return result
+
+
+class _StageClock:
+    """Wall-clock seconds per stage, for the page record (``with clock("ocr"): ...``)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = round(self.seconds.get(stage, 0.0) + time.perf_counter() - started, 4)
+
+
+def _blank_out(image: np.ndarray, boxes: list[BBox]) -> np.ndarray:
+    """A copy of `image` with `boxes` painted white (their text has been read already)."""
+    out = image.copy()
+    for box in boxes:
+        out[max(0, int(box.y1)) : int(np.ceil(box.y2)), max(0, int(box.x1)) : int(np.ceil(box.x2))] = 255
+    return out
+
+
+def _field_order(template_id: str, field_id: str) -> int:
+    order = list(get_template(template_id).fields)
+    return order.index(field_id) if field_id in order else len(order)
+
+
+@dataclass
+class ExtractSummary:
+    """What a batch run did, for the terminal."""
+
+    out_dir: Path
+    documents: int = 0  # documents processed (duplicates excluded)
+    duplicates: int = 0  # inputs skipped because the same bytes came earlier
+    input_errors: list[str] = field(default_factory=list)  # inputs that never became documents
+    failed: list[str] = field(default_factory=list)  # documents with an error and no template
+    fields: int = 0
+    flagged: int = 0
+    seconds: float = 0.0
+
+    def describe(self) -> str:
+        lines = [
+            f"{self.documents} documents → {self.out_dir} ({self.seconds:.1f} s)",
+            f"{self.fields} field values, {self.flagged} flagged for review",
+        ]
+        if self.duplicates:
+            lines.append(f"{self.duplicates} duplicate inputs skipped (see their JSON)")
+        for failure in self.failed:
+            lines.append(f"failed: {failure}")
+        for error in self.input_errors:
+            lines.append(f"input refused: {error}")
+        return "\n".join(lines)
+
+
+def _duplicate_result(doc: InputDocument) -> DocumentResult:
+    return DocumentResult(
+        document=DocumentInfo(id=doc.id, source=doc.source, sha256=doc.sha256),
+        errors=[f"duplicate of {doc.duplicate_of}: the same file was already processed"],
+    )
+
+
+def run_extract(
+    paths: list[Path],
+    out_dir: Path,
+    options: PipelineOptions | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> ExtractSummary:
+    """Run the pipeline over every document found in `paths` and write `out_dir`.
+
+    Writes ``<doc-id>.json`` for every document (duplicates and unreadable files included, with
+    their error), ``dataset.csv`` with one row per processed document, and ``input-errors.json``
+    listing inputs that were refused (unsafe archive members, unsupported files).
+    """
+    started = time.perf_counter()
+    say = progress or (lambda _msg: None)
+    pipeline = Pipeline(options)
+    summary = ExtractSummary(out_dir=out_dir)
+    results: list[DocumentResult] = []
+    with tempfile.TemporaryDirectory(prefix="nianbao-ingest-") as work:
+        ingest = iter_inputs(list(paths), Path(work))
+        summary.input_errors = [f"{e.source}: {e.reason}" for e in ingest.errors]
+        unique = ingest.unique_documents()
+        for i, doc in enumerate(ingest.documents):
+            if doc.duplicate_of is not None:
+                write_document(_duplicate_result(doc), out_dir)
+                summary.duplicates += 1
+                continue
+            say(f"[{unique.index(doc) + 1}/{len(unique)}] {doc.source}")
+            result = pipeline.extract(doc)
+            write_document(result, out_dir)
+            results.append(result)
+            if result.template is None:
+                summary.failed.append(f"{doc.source}: {'; '.join(result.errors)}")
+    write_dataset(results, out_dir / "dataset.csv")
+    (out_dir / "input-errors.json").write_text(
+        "[" + ",".join(e.model_dump_json() for e in ingest.errors) + "]\n", encoding="utf-8"
+    )
+    summary.documents = len(results)
+    summary.fields = sum(len(r.fields) for r in results)
+    summary.flagged = sum(1 for r in results for f in r.fields.values() if f.status.value == "flagged")
+    summary.seconds = time.perf_counter() - started
+    return summary

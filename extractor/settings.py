@@ -1,0 +1,153 @@
+"""Settings of the bulk service: database, Celery, storage, in one object.
+
+Every value can be set from the environment with the ``NIANBAO_`` prefix and ``__`` between a
+group and its key, e.g. ``NIANBAO_DB__URL=postgresql+psycopg://...`` or
+``NIANBAO_CELERY__BROKER_URL=redis://redis:6379/0``. Nothing reads ``os.environ`` at import
+time: :func:`get_settings` builds the object on first use, and :func:`scoped` swaps it for a
+test or a benchmark.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_log = logging.getLogger(__name__)
+
+
+class DbSettings(BaseModel):
+    """Where the records live: PostgreSQL for the service, SQLite for one machine."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(
+        "sqlite:///var/nianbao/nianbao.db",
+        description="SQLAlchemy URL; postgresql+psycopg://user@host/db for the service",
+    )
+    echo: bool = Field(False, description="log every SQL statement")
+    pool_size: int = Field(5, description="connections kept per process (PostgreSQL only)")
+
+
+class QueueNames(BaseModel):
+    """Names of the queues; every one is declared and no other is created."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    batches: str = Field("nianbao.batches", description="unpacking uploaded archives into documents")
+    documents: str = Field("nianbao.documents", description="splitting documents into pages, assembling them")
+    pages: str = Field("nianbao.pages", description="pages with a text layer (cheap, ~1 s)")
+    ocr: str = Field("nianbao.ocr", description="scanned pages that need OCR (heavy, 5-10 s, CPU bound)")
+
+    def all(self) -> list[str]:
+        return [self.batches, self.documents, self.pages, self.ocr]
+
+
+class CelerySettings(BaseModel):
+    """Broker, result backend and delivery guarantees of the workers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    broker_url: str = Field("redis://127.0.0.1:6379/0", description="Redis broker")
+    result_backend: str = Field(
+        "redis://127.0.0.1:6379/0", description="where page task results wait for their chord to join"
+    )
+    queues: QueueNames = Field(default_factory=QueueNames)
+    visibility_timeout: int = Field(
+        3600,
+        description="seconds before Redis hands an unacknowledged task (its worker died) to another worker; "
+        "must exceed the longest task",
+    )
+    result_expires: int = Field(86400, description="seconds a task result is kept in the backend")
+
+    def as_celery_config(self) -> dict[str, Any]:
+        """The Celery configuration, keys in the ``CELERY_`` namespace (``config_from_object``)."""
+        from kombu import Exchange, Queue
+
+        q = self.queues
+        conf = {
+            "broker_url": self.broker_url,
+            "result_backend": self.result_backend,
+            "broker_transport_options": {"visibility_timeout": self.visibility_timeout},
+            "result_backend_transport_options": {"visibility_timeout": self.visibility_timeout},
+            "broker_connection_retry_on_startup": True,
+            # Each queue with its own direct exchange and routing key, so a message reaches
+            # exactly the queue it was routed to.
+            "task_queues": [Queue(name, Exchange(name, type="direct"), routing_key=name) for name in q.all()],
+            # A typo in a queue name fails at once instead of creating a queue nobody reads.
+            "task_create_missing_queues": False,
+            "task_default_queue": q.documents,
+            "task_routes": {
+                "workers.tasks.batches.*": {"queue": q.batches},
+                "workers.tasks.documents.*": {"queue": q.documents},
+                "workers.tasks.pages.*": {"queue": q.pages},
+                "workers.tasks.ocr.*": {"queue": q.ocr},
+            },
+            # A task is acknowledged when it ends, so a worker killed mid-task loses nothing; one
+            # message at a time, so a long OCR task does not hold back others on the same worker.
+            "task_acks_late": True,
+            "task_reject_on_worker_lost": True,
+            "worker_prefetch_multiplier": 1,
+            "task_serializer": "json",
+            "result_serializer": "json",
+            "accept_content": ["json"],
+            "result_expires": self.result_expires,
+            "task_track_started": True,
+            "worker_send_task_events": True,
+            "task_send_sent_event": True,
+        }
+        return {f"CELERY_{key.upper()}": value for key, value in conf.items()}
+
+
+class StorageSettings(BaseModel):
+    """Files: uploaded archives and report files, by content hash; exports."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    root: Path = Field(
+        Path("var/nianbao/store"),
+        description="content-addressed file store shared by the API and every worker (a volume in compose)",
+    )
+    import_root: Path | None = Field(
+        None,
+        description="folder under which POST /batches may name a server-side path; None refuses server-side paths",
+    )
+
+
+class Settings(BaseSettings):
+    """All settings of the service."""
+
+    model_config = SettingsConfigDict(env_prefix="NIANBAO_", env_nested_delimiter="__", extra="ignore")
+
+    db: DbSettings = Field(default_factory=DbSettings)
+    celery: CelerySettings = Field(default_factory=CelerySettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+
+
+# The settings in force; built from the environment on first use.
+_current: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The settings in force (read from the environment the first time)."""
+    global _current
+    if _current is None:
+        _current = Settings()
+    return _current
+
+
+@contextmanager
+def scoped(settings: Settings) -> Iterator[Settings]:
+    """Use `settings` inside the block, then restore the previous ones."""
+    global _current
+    previous = _current
+    _current = settings
+    try:
+        yield settings
+    finally:
+        _current = previous

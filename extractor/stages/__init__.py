@@ -1,0 +1,5 @@
+"""Page-understanding stages: pure functions over typed page records.
+
+Each stage is a sub-package (``rasterise``, ``ocr``, ``layout``, ``grid``, ...) holding its options,
+its stage class and, where several engines exist, one sibling module per engine.
+"""

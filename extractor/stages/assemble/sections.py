@@ -1,0 +1,287 @@
+"""Map table grids to template fields, section by section (rule-based header matching).
+
+Each mapper reads the row and column labels printed in the grid, matches them to the
+template's official labels, and reads the value cells where a matched row meets a matched
+column. Nothing is guessed: a cell that cannot be placed is left out, so its field stays
+missing for validation and review to see.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from extractor.datamodel import Cell, Table
+from extractor.stages.assemble.grid_view import GridView
+from extractor.stages.assemble.matching import align, similarity
+from extractor.stages.assemble.readings import FieldReading
+from extractor.stages.assemble.text import label_key
+from extractor.stages.assemble.values import parse_value
+from extractor.templates import Template
+
+_log = logging.getLogger(__name__)
+
+# Minimum label similarity for a printed row to be taken as a template row.
+_ROW_MATCH_THRESHOLD = 0.55
+# Minimum similarity for a header cell to be taken as a template column.
+_COL_MATCH_THRESHOLD = 0.8
+# Text that identifies a printed row as the first data row of section 三.
+_APPLY_FIRST_ROW = "本年新收"
+# A cell text that looks like a value: digits, blanks and zero marks, or a number with a note.
+_VALUE_LIKE = re.compile(r"^\s*([+\-−]?\s*[\d,０-９]+(?:[.．]\d+)?.*|[/\-—–－无]?)\s*$")
+
+# Words that tell which section a table belongs to.
+_APPLY_WORDS = ("本年新收", "上年结转", "办理结果", "予以公开", "不予公开", "无法提供", "不予处理", "结转下年度", "其他处理")
+_APPEAL_WORDS = ("行政复议", "行政诉讼", "复议后起诉", "直接起诉")
+_ACTIVE_WORDS = (
+    "信息内容", "第二十条", "规章", "规范性文件", "行政许可", "行政处罚", "行政强制", "行政事业性收费",
+    "其他对外管理服务事项", "政府集中采购", "采购项目数量", "采购总金额",
+)
+
+
+def classify_table(table: Table) -> str | None:
+    """Which section a table holds: 'apply', 'appeal', 'active', or None for other tables."""
+    text = label_key(" ".join(c.text for c in table.cells))
+    scores = {
+        "apply": sum(w in text for w in _APPLY_WORDS),
+        "appeal": sum(w in text for w in _APPEAL_WORDS) + ("维持" in text and "纠正" in text),
+        "active": sum(w in text for w in _ACTIVE_WORDS),
+    }
+    section, score = max(scores.items(), key=lambda kv: kv[1])
+    return section if score >= 2 else None
+
+
+def _is_value_like(text: str) -> bool:
+    return bool(_VALUE_LIKE.match(text))
+
+
+def _reading(template: Template, field_id: str, cell: Cell, match_score: float, in_yuan: bool = False) -> FieldReading:
+    parsed = parse_value(cell.text, template.fields[field_id].value_type, amount_in_yuan=in_yuan)
+    return FieldReading(
+        field_id=field_id,
+        value=parsed.value,
+        raw=parsed.raw,
+        page=cell.page,
+        bbox=cell.bbox,
+        text_score=cell.score,
+        match_score=match_score,
+        notes=[parsed.note] if parsed.note else [],
+    )
+
+
+# ---------------------------------------------------------------- section 三 (apply)
+
+
+def _apply_header_columns(view: GridView, template: Template, header_rows: range) -> dict[str, int]:
+    """Template column → grid column, from the header labels above the first data row."""
+    labels = {col: template.fields[f"apply.new_received.{col}"].col_label for col in template.cols("apply")}
+    found: dict[str, tuple[float, int]] = {}
+    for r in header_rows:
+        for cell in view.own_row_cells(r):
+            if cell.col_span != 1:
+                continue  # 申请人情况 / 法人或其他组织 span several value columns
+            for col, label in labels.items():
+                score = similarity(cell.text, label)
+                if score >= _COL_MATCH_THRESHOLD and score > found.get(col, (0.0, -1))[0]:
+                    found[col] = (score, cell.col)
+    return {col: grid_col for col, (_, grid_col) in found.items()}
+
+
+def _rightmost_value_columns(view: GridView, n: int) -> list[int]:
+    return list(range(view.n_cols - n, view.n_cols))
+
+
+def _row_label(view: GridView, row: int, first_value_col: int) -> tuple[str, str]:
+    """(specific label, full label) of a grid row from its label cells."""
+    cells = []
+    for c in range(first_value_col):
+        cell = view.at(row, c)
+        if cell is not None and cell.text.strip() and cell not in cells:
+            cells.append(cell)
+    if not cells:
+        return "", ""
+    return cells[-1].text, " ".join(c.text for c in cells)
+
+
+def _row_scores(specific: str, full: str, official: list[str]) -> list[float]:
+    """Similarity of one printed row to every official row label.
+
+    Official labels of items carry their group ("（三）不予公开 1.属于国家秘密"). A printed row
+    labelled only with a group name ("（六）其他处理") is the group's own row, never one of its
+    items, however alike the words (其他处理 / 3.其他).
+    """
+    groups = {label_key(o.split(" ")[0]) for o in official if " " in o}
+    is_group_row = label_key(specific) in groups
+    out = []
+    for o in official:
+        if " " in o and is_group_row:
+            out.append(0.0)
+        else:
+            out.append(max(similarity(specific, o.split(" ")[-1]), similarity(full, o)))
+    return out
+
+
+def map_apply(tables: list[Table], template: Template) -> tuple[list[FieldReading], list[str]]:
+    """Read section 三 from its table(s), continuation tables included, in page order.
+
+    Returns:
+        The readings, and notes about the section as a whole (e.g. a single-row （六）).
+    """
+    rows = template.rows("apply")
+    cols = template.cols("apply")
+    official = [template.fields[f"apply.{r}.total"].row_label for r in rows]
+    printed: list[tuple[GridView, int, dict[str, int], str, str]] = []
+    column_map: dict[str, int] | None = None
+    for table in tables:
+        view = GridView(table)
+        first = next(
+            (r for r in range(view.n_rows) if any(_APPLY_FIRST_ROW in label_key(c.text) for c in view.row_cells(r))),
+            None,
+        )
+        if first is not None:
+            header = _apply_header_columns(view, template, range(first))
+            column_map = header if len(header) == len(cols) else dict(zip(cols, _rightmost_value_columns(view, len(cols))))
+            if len(header) != len(cols):
+                _log.info("apply header matched %d of %d columns; using the rightmost columns", len(header), len(cols))
+            start = first
+        else:
+            # A continuation page: same value columns as the table it continues, counted from the right.
+            column_map = dict(zip(cols, _rightmost_value_columns(view, len(cols))))
+            start = 0
+        first_value_col = min(column_map.values())
+        for r in range(start, view.n_rows):
+            specific, full = _row_label(view, r, first_value_col)
+            if specific:
+                printed.append((view, r, column_map, specific, full))
+
+    scores = [_row_scores(specific, full, official) for _, _, _, specific, full in printed]
+    matches = align(scores, _ROW_MATCH_THRESHOLD)
+    readings: list[FieldReading] = []
+    notes: list[str] = []
+    for i, j in matches.items():
+        view, r, column_map, _, _ = printed[i]
+        for col in cols:
+            cell = view.at(r, column_map[col])
+            if cell is None or cell.row != r:
+                continue  # no cell of this row there: the value is missing, not guessed
+            readings.append(_reading(template, f"apply.{rows[j]}.{col}", cell, scores[i][j]))
+    if "other.other" in rows:
+        single = _single_other_row(printed, matches, {rows[j] for j in matches.values()})
+        if single is not None:
+            view, r, column_map = single
+            notes.append("（六）其他处理 is printed as one row without its three items")
+            for col in cols:
+                cell = view.at(r, column_map[col])
+                if cell is not None:
+                    readings.extend(_split_single_other_row(template, cell, col))
+    return readings, notes
+
+
+_OTHER_ITEMS = ("other.no_correction", "other.no_fee", "other.other")
+
+
+def _single_other_row(printed, matches, matched_rows):
+    """The printed （六）其他处理 row of a 2021-format report that omits its three items."""
+    if matched_rows & set(_OTHER_ITEMS):
+        return None
+    for i, (view, r, column_map, specific, _) in enumerate(printed):
+        if i not in matches and label_key(specific).endswith("其他处理"):
+            return view, r, column_map
+    return None
+
+
+def _split_single_other_row(template: Template, cell: Cell, col: str) -> list[FieldReading]:
+    """The three （六） items of one column, from their printed sum.
+
+    A sum of 0 means every item is 0 (counts are never negative), derived. Any other sum
+    cannot be split: the items stay unknown and go to review with the printed sum.
+    """
+    out = []
+    for item in _OTHER_ITEMS:
+        reading = _reading(template, f"apply.{item}.{col}", cell, 1.0)
+        if reading.value == 0:
+            reading.derived = True
+            reading.notes.append("（六）其他处理 printed as one row with 0: each item is 0")
+        else:
+            reading.notes.append(f"（六）其他处理 printed as one row with {reading.raw!r}: items unknown")
+            reading.value = None
+        out.append(reading)
+    return out
+
+
+# ---------------------------------------------------------------- section 四 (appeal)
+
+
+def map_appeal(table: Table, template: Template) -> list[FieldReading]:
+    """Read the 15 value cells of section 四.
+
+    The value row is the row with the most value-like cells; its last 15 cells are, in order,
+    行政复议, 未经复议直接起诉 and 复议后起诉 × (维持, 纠正, 其他, 尚未审结, 总计). Position is
+    trusted over the header, which real reports sometimes print shifted by one column.
+    """
+    view = GridView(table)
+    fields = [f"appeal.{g}.{c}" for g in template.rows("appeal") for c in template.cols("appeal")]
+    best_row, best_count = None, 0
+    for r in range(view.n_rows):
+        cells = view.own_row_cells(r)
+        count = sum(1 for c in cells if _is_value_like(c.text) and c.text.strip())
+        if count > best_count:
+            best_row, best_count = r, count
+    if best_row is None:
+        return []
+    cells = [c for c in view.own_row_cells(best_row)]
+    if len(cells) < len(fields):
+        _log.info("appeal value row has %d cells, expected %d", len(cells), len(fields))
+        return []
+    return [_reading(template, fid, cell, 1.0) for fid, cell in zip(fields, cells[-len(fields) :])]
+
+
+# ---------------------------------------------------------------- section 二 (active)
+
+
+def map_active(tables: list[Table], template: Template) -> list[FieldReading]:
+    """Read section 二: rows such as 规章 or 行政许可 under the column header of their group.
+
+    The printed table is one grid or several small ones; either way a header row
+    (信息内容 | column labels) sets the columns for the rows below it.
+    """
+    groups: dict[str, list[str]] = {}
+    col_labels: dict[str, str] = {}
+    row_labels: dict[str, str] = {}
+    for f in template.section_fields("active"):
+        groups.setdefault(f.row, []).append(f.col)
+        col_labels[f.col] = f.col_label
+        row_labels[f.row] = f.row_label
+    readings: dict[str, FieldReading] = {}
+    for table in tables:
+        view = GridView(table)
+        header: list[tuple[int, str, bool]] = []  # (grid col, template col, amount in 元)
+        for r in range(view.n_rows):
+            cells = view.own_row_cells(r)
+            if not cells:
+                continue
+            head = label_key(cells[0].text)
+            if head == "信息内容" or (head.startswith("信息内容") and len(cells) > 1):
+                header = []
+                for cell in cells[1:]:
+                    col, score = max(((c, similarity(cell.text, lbl)) for c, lbl in col_labels.items()), key=lambda x: x[1])
+                    text = label_key(cell.text)
+                    header.append((cell.col, col if score >= 0.6 else "", "元" in text and "万元" not in text))
+                continue
+            row, score = max(((k, similarity(cells[0].text, lbl)) for k, lbl in row_labels.items()), key=lambda x: x[1])
+            if score < 0.7:
+                continue
+            values = [c for c in cells[1:]]
+            wanted = groups[row]
+            by_header = {col: (cell, yuan) for (gcol, col, yuan) in header for cell in values if cell.col == gcol}
+            if all(col in by_header for col in wanted):
+                pairs = [(col, *by_header[col]) for col in wanted]
+            elif len(values) >= len(wanted):
+                pairs = [(col, cell, False) for col, cell in zip(wanted, values)]
+            else:
+                continue
+            for col, cell, yuan in pairs:
+                fid = f"active.{row}.{col}"
+                if fid not in readings:
+                    readings[fid] = _reading(template, fid, cell, score, in_yuan=yuan)
+    return list(readings.values())

@@ -1,0 +1,63 @@
+"""Turn the text of a value cell into a number, keeping the printed text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from extractor.stages.assemble.text import nfkc
+from extractor.templates import ValueType
+
+# Printed forms that mean "nothing to report": the dataset records 0 and keeps the raw text.
+_ZERO_MARKS = frozenset({"", "/", "-", "—", "–", "－", "——", "无", "0", "零", "×", "\\"})
+# A number at the start of a cell; anything after it (notes like （其中修订16件）) is ignored.
+_LEADING_NUMBER = re.compile(r"^([+\-−]?)\s*(\d[\d,]*(?:\.\d+)?)")
+# A number followed by a unit of yuan (not 万元), which has to be converted to 万元.
+_YUAN = re.compile(r"\d\s*元")
+
+
+@dataclass(frozen=True)
+class ParsedValue:
+    """A parsed cell."""
+
+    value: int | float | None  # None: the text is not a number we understand
+    raw: str  # the printed text, whitespace-trimmed
+    note: str | None = None  # why the value needs a second look, if it does
+
+
+def parse_value(text: str, value_type: ValueType, amount_in_yuan: bool = False) -> ParsedValue:
+    """Parse one value cell.
+
+    Args:
+        text: the cell text as read (OCR or text layer).
+        value_type: what the field holds.
+        amount_in_yuan: the column header says the amount is in 元 (to convert to 万元).
+
+    Returns:
+        The value (0 for blank, "/", "—", "无"), the raw text and a note when something is odd.
+    """
+    raw = text.strip()
+    normal = nfkc(raw).replace(" ", "").replace("\u3000", "")
+    if normal in _ZERO_MARKS:
+        return ParsedValue(0, raw)
+    match = _LEADING_NUMBER.match(normal)
+    if not match:
+        return ParsedValue(None, raw, f"not a number: {raw!r}")
+    sign, digits = match.groups()
+    note = None
+    if match.end() < len(normal):
+        note = f"text after the number: {normal[match.end():]!r}"
+    digits = digits.replace(",", "")
+    if value_type is ValueType.DECIMAL:
+        number: int | float = float(digits)
+        if amount_in_yuan or _YUAN.search(normal) and "万元" not in normal:
+            number = round(number / 10000, 6)
+    elif "." in digits:
+        return ParsedValue(None, raw, f"a count with decimals: {raw!r}")
+    else:
+        number = int(digits)
+    if sign:
+        if value_type is not ValueType.SIGNED_INTEGER:
+            return ParsedValue(None, raw, f"negative count: {raw!r}")
+        number = -number
+    return ParsedValue(number, raw, note)

@@ -1,0 +1,176 @@
+"""Grid of a ruled table from its line masks: boundaries, present segments, merged cells."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from extractor.stages.grid.lines import LineParams, Segment, cluster_positions, coverage, segments
+
+_log = logging.getLogger(__name__)
+
+# A grid edge counts as ruled when the mask covers at least this fraction of it.
+_EDGE_COVERAGE = 0.6
+
+
+@dataclass(frozen=True)
+class GridCell:
+    """A (possibly merged) cell on a boundary grid, in the working crop's pixels."""
+
+    row: int  # top grid row
+    col: int  # left grid column
+    row_span: int  # grid rows covered
+    col_span: int  # grid columns covered
+    x1: float  # left boundary
+    y1: float  # top boundary
+    x2: float  # right boundary
+    y2: float  # bottom boundary
+
+
+@dataclass(frozen=True)
+class RuledGrid:
+    """What the ruling lines say about a table."""
+
+    xs: list[float]  # column boundaries, left to right (len = n_cols + 1)
+    ys: list[float]  # row boundaries, top to bottom (len = n_rows + 1)
+    cells: list[GridCell]  # every grid position covered by exactly one cell
+    repaired: int  # merged groups that were not rectangles and were split back into single cells
+
+
+def _touches(seg: Segment, pos: float, others: list[Segment], tol: float) -> bool:
+    """Whether the rule `seg` crosses or meets a boundary at `pos` made of `others`."""
+    if not seg.start - tol <= pos <= seg.end + tol:
+        return False
+    return any(o.start - tol <= seg.pos <= o.end + tol for o in others)
+
+
+def _boundaries(segs: list[Segment], tol: float) -> list[tuple[float, list[Segment]]]:
+    """Cluster segment positions into boundaries, each with its segments."""
+    positions = cluster_positions([s.pos for s in segs], [s.end - s.start for s in segs], tol)
+    groups: list[list[Segment]] = [[] for _ in positions]
+    for s in segs:
+        groups[int(np.argmin([abs(s.pos - p) for p in positions]))].append(s)
+    return list(zip(positions, groups))
+
+
+def _crossed(
+    bounds: list[tuple[float, list[Segment]]], others: list[tuple[float, list[Segment]]], tol: float
+) -> list[tuple[float, list[Segment]]]:
+    """Keep boundaries whose rules meet at least two boundaries of the other direction.
+
+    A long stroke of text or an underline touches no column rule, a real row rule touches at
+    least the table's two side rules.
+    """
+    kept = []
+    for pos, segs in bounds:
+        hits = sum(1 for opos, osegs in others if any(_touches(s, opos, osegs, tol) for s in segs))
+        if hits >= 2:
+            kept.append((pos, segs))
+    return kept
+
+
+def _extend(positions: list[float], cross_segs: list[Segment], tol: float) -> list[float]:
+    """Add outer boundaries where the crossing rules run on past the last boundary.
+
+    Open-sided tables draw their row rules out to the table edge without a side rule; the ends
+    of those rules are the missing outer boundaries. At least two rules must run past (one
+    stroke of a heading above the table is not an open side), and the new boundary is at the
+    median of their ends.
+    """
+    if not positions or not cross_segs:
+        return positions
+    out = list(positions)
+    before = [s.start for s in cross_segs if s.start < out[0] - 3 * tol]
+    after = [s.end for s in cross_segs if s.end > out[-1] + 3 * tol]
+    if len(before) >= 2:
+        out.insert(0, float(np.median(before)))
+    if len(after) >= 2:
+        out.append(float(np.median(after)))
+    return out
+
+
+def ruled_grid(horizontal: np.ndarray, vertical: np.ndarray, params: LineParams) -> RuledGrid | None:
+    """Recover the cell grid of a ruled table from its line masks.
+
+    Steps:
+        1. Cut each mask into segments; cluster segment positions into row / column boundaries.
+        2. Drop boundaries whose rules do not meet two rules of the other direction (text
+           strokes, underlines), and add outer boundaries where rules run past the last one.
+        3. For every edge between two neighbouring grid positions, measure how much of it the
+           line mask covers: an uncovered edge means the two positions belong to one merged cell.
+        4. Union the positions joined by missing edges; each group's bounding rectangle is a cell.
+           A group that is not a rectangle (a rule broken on a scan beyond repair) is split back
+           into single cells and counted in ``repaired``.
+
+    Returns:
+        The grid, or None when fewer than two row or two column boundaries were found.
+    """
+    tol = params.tol
+    h_segs = segments(horizontal, True, params.h_kernel)
+    v_segs = segments(vertical, False, params.v_kernel)
+    h_bounds = _boundaries(h_segs, tol) if h_segs else []
+    v_bounds = _boundaries(v_segs, tol) if v_segs else []
+    h_kept = _crossed(h_bounds, v_bounds, tol)
+    v_kept = _crossed(v_bounds, h_kept, tol)
+    h_kept = _crossed(h_kept, v_kept, tol)
+    if len(h_kept) < 2 or len(v_kept) < 2:
+        _log.debug("ruled grid: %d row and %d column rules, not a ruled table", len(h_kept), len(v_kept))
+        return None
+    kept_h_segs = [s for _, segs in h_kept for s in segs]
+    kept_v_segs = [s for _, segs in v_kept for s in segs]
+    ys = _extend([p for p, _ in h_kept], kept_v_segs, tol)
+    xs = _extend([p for p, _ in v_kept], kept_h_segs, tol)
+    virtual_x = {i for i, x in enumerate(xs) if x not in {p for p, _ in v_kept}}
+    virtual_y = {i for i, y in enumerate(ys) if y not in {p for p, _ in h_kept}}
+    n_rows, n_cols = len(ys) - 1, len(xs) - 1
+    band = max(2, tol // 2 + 1)
+
+    parent = list(range(n_rows * n_cols))
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    def union(a: int, b: int) -> None:
+        parent[find(a)] = find(b)
+
+    for r in range(n_rows):
+        # Trim the ends of each stretch: corners are inked by the crossing rule.
+        margin = min(tol, (ys[r + 1] - ys[r]) / 4)
+        for c in range(1, n_cols):
+            if c in virtual_x:
+                continue
+            cov = coverage(vertical, False, xs[c], ys[r] + margin, ys[r + 1] - margin, band)
+            if cov < _EDGE_COVERAGE:
+                union(r * n_cols + c - 1, r * n_cols + c)
+    for c in range(n_cols):
+        margin = min(tol, (xs[c + 1] - xs[c]) / 4)
+        for r in range(1, n_rows):
+            if r in virtual_y:
+                continue
+            cov = coverage(horizontal, True, ys[r], xs[c] + margin, xs[c + 1] - margin, band)
+            if cov < _EDGE_COVERAGE:
+                union((r - 1) * n_cols + c, r * n_cols + c)
+
+    groups: dict[int, list[int]] = {}
+    for idx in range(n_rows * n_cols):
+        groups.setdefault(find(idx), []).append(idx)
+    cells: list[GridCell] = []
+    repaired = 0
+    for members in groups.values():
+        rows = [m // n_cols for m in members]
+        cols = [m % n_cols for m in members]
+        r0, r1, c0, c1 = min(rows), max(rows), min(cols), max(cols)
+        if (r1 - r0 + 1) * (c1 - c0 + 1) != len(members):
+            repaired += 1
+            cells.extend(
+                GridCell(r, c, 1, 1, xs[c], ys[r], xs[c + 1], ys[r + 1]) for r, c in zip(rows, cols)
+            )
+            continue
+        cells.append(GridCell(r0, c0, r1 - r0 + 1, c1 - c0 + 1, xs[c0], ys[r0], xs[c1 + 1], ys[r1 + 1]))
+    cells.sort(key=lambda g: (g.row, g.col))
+    return RuledGrid(xs=xs, ys=ys, cells=cells, repaired=repaired)

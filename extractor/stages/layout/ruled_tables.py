@@ -1,0 +1,52 @@
+"""Fully ruled tables found from their ruling lines alone, on a whole page."""
+
+from __future__ import annotations
+
+import logging
+
+import cv2
+import numpy as np
+
+from extractor.datamodel import BBox
+from extractor.datamodel.page import LayoutRegion
+from extractor.stages.grid.lines import binarise, line_masks, line_params, to_gray
+from extractor.stages.grid.ruled import ruled_grid
+
+_log = logging.getLogger(__name__)
+
+# Score given to a region found from rules: they are exact when they are found at all.
+_RULED_SCORE = 0.9
+
+
+def find_ruled_tables(image: np.ndarray, dpi: float, min_width_in: float = 1.0) -> list[LayoutRegion]:
+    """Tables drawn with ruling lines, whatever a layout model calls them.
+
+    Steps:
+        1. Binarise the page and keep its long horizontal and vertical rules.
+        2. Join rules that meet (a small dilation closes the joints) and take each connected
+           network of rules as a candidate.
+        3. Keep a candidate at least `min_width_in` inches wide whose rules form a grid of at
+           least two rows, or one row of two cells (a page frame or a lone box is no table).
+
+    Returns:
+        Regions labelled ``table``, boxes in page pixels.
+    """
+    params = line_params(dpi)
+    gray = to_gray(image)
+    horizontal, vertical = line_masks(binarise(gray, params), params)
+    joints = cv2.dilate(horizontal | vertical, cv2.getStructuringElement(cv2.MORPH_RECT, (params.tol, params.tol)))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(joints, connectivity=8)
+    regions = []
+    for i in range(1, n):
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        if w < min_width_in * dpi or h < params.v_kernel:
+            continue
+        grid = ruled_grid(horizontal[y : y + h, x : x + w], vertical[y : y + h, x : x + w], params)
+        if grid is None or (len(grid.ys) - 1) * (len(grid.xs) - 1) < 2:
+            continue
+        # The grid's outer boundaries, not the component's box: strokes of a heading just
+        # above a table can touch its top rule and join its component.
+        box = BBox(x1=x + grid.xs[0], y1=y + grid.ys[0], x2=x + grid.xs[-1], y2=y + grid.ys[-1])
+        regions.append(LayoutRegion(label="table", bbox=box, score=_RULED_SCORE))
+    _log.debug("ruled tables: %d", len(regions))
+    return regions

@@ -1,0 +1,159 @@
+"""OCR stage interface: options, the engine contract, the engine registry and the stage."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from extractor.datamodel import TextToken
+from extractor.stages.rasterise.source import PageImage
+
+_log = logging.getLogger(__name__)
+
+
+class OcrOptions(BaseModel):
+    """Options shared by every OCR engine; each engine subclasses this with its own `kind`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ClassVar[str]
+
+    enabled: bool = Field(True, description="False passes pages through with no OCR tokens")
+    text_score: float = Field(
+        0.5, ge=0.0, le=1.0, description="drop recognised lines scoring below this (engine score in [0, 1])"
+    )
+
+
+class OcrEngine(ABC):
+    """An OCR engine: full-page OCR and recognition of known text crops.
+
+    Engines keep their I/O (`content`, returning the engine's raw output) apart from the
+    conversion to our tokens (`to_tokens`), so raw output can be recorded once and the
+    conversion tested offline.
+    """
+
+    def __init__(self, options: OcrOptions) -> None:
+        self.options = options
+
+    @classmethod
+    @abstractmethod
+    def get_options_type(cls) -> type[OcrOptions]:
+        """The options class this engine is built from."""
+
+    @abstractmethod
+    def content(self, image: np.ndarray) -> Any:
+        """Run detection + recognition on an RGB page image; the engine's raw output."""
+
+    @abstractmethod
+    def to_tokens(self, raw: Any) -> list[TextToken]:
+        """Convert raw engine output into tokens (page pixels of the image given to `content`)."""
+
+    @abstractmethod
+    def recognise_crops(self, images: list[np.ndarray]) -> list[tuple[str, float]]:
+        """Recognise text crops (RGB, one text line each) without detection.
+
+        Returns:
+            One ``(text, score)`` per crop, in input order; text NFKC-normalised, ``("", 0.0)``
+            for a crop where nothing was read.
+        """
+
+    def predict(self, image: np.ndarray) -> list[TextToken]:
+        """Full-page OCR: tokens with boxes in pixels of `image`."""
+        return self.to_tokens(self.content(image))
+
+
+def normalise_text(text: str) -> str:
+    """NFKC-normalise recognised text and tidy numbers.
+
+    NFKC turns full-width digits and punctuation (０-９ ． ，) into ASCII and Kangxi radicals
+    into ordinary characters. A thousands separator inside a number (``1,234``) is removed, so a
+    number is one run of digits with at most one decimal point.
+    """
+    text = unicodedata.normalize("NFKC", text).strip()
+    return _THOUSANDS.sub("", text)
+
+
+# A comma between digit groups of three, as in 1,234 or 12,345,678 (not 1,2 — a list).
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?:\D|$))")
+
+
+# Options type → engine class. Filled by `get_ocr_registry` so that importing this module does
+# not import any engine (their libraries are heavy).
+_REGISTRY: dict[type[OcrOptions], type[OcrEngine]] = {}
+
+
+def get_ocr_registry() -> dict[type[OcrOptions], type[OcrEngine]]:
+    """Options type → engine class for every engine this package provides."""
+    if not _REGISTRY:
+        from extractor.stages.ocr.rapid import RapidOcrEngine
+
+        for engine in (RapidOcrEngine,):
+            _REGISTRY[engine.get_options_type()] = engine
+    return _REGISTRY
+
+
+def create_instance(options: OcrOptions) -> OcrEngine:
+    """Build the engine for `options` (chosen by its type, i.e. its `kind`).
+
+    Raises:
+        ValueError: no engine is registered for this options type; lists the known kinds.
+    """
+    registry = get_ocr_registry()
+    engine = registry.get(type(options))
+    if engine is None:
+        known = ", ".join(sorted(o.kind for o in registry))
+        kind = getattr(type(options), "kind", type(options).__name__)
+        raise ValueError(f"unknown OCR engine kind {kind!r}; known kinds: {known}")
+    return engine(options)
+
+
+def options_from_dict(data: dict[str, Any]) -> OcrOptions:
+    """Options from a config mapping with a ``kind`` key, e.g. ``{"kind": "rapidocr", ...}``.
+
+    Raises:
+        ValueError: unknown kind; lists the known kinds.
+    """
+    data = dict(data)
+    kind = data.pop("kind", None)
+    for options_type in get_ocr_registry():
+        if options_type.kind == kind:
+            return options_type(**data)
+    known = ", ".join(sorted(o.kind for o in get_ocr_registry()))
+    raise ValueError(f"unknown OCR engine kind {kind!r}; known kinds: {known}")
+
+
+class OcrStage:
+    """OCR of page images with the engine chosen by the options' kind."""
+
+    def __init__(self, options: OcrOptions) -> None:
+        self.options = options
+        self.engine = create_instance(options) if options.enabled else None
+
+    def predict(self, image: np.ndarray) -> list[TextToken] | None:
+        """Tokens of a full page image (RGB); None when the stage is disabled."""
+        if self.engine is None:
+            return None
+        return self.engine.predict(image)
+
+    def __call__(self, page: PageImage) -> PageImage:
+        """Adapter: the page with its record's `tokens` set (unchanged when disabled)."""
+        tokens = self.predict(page.image)
+        if tokens is None:
+            return page
+        return PageImage(image=page.image, record=page.record.model_copy(update={"tokens": tokens}))
+
+    def recognise_crops(self, images: list[np.ndarray]) -> list[tuple[str, float]]:
+        """Recognition only, one ``(text, score)`` per crop (the fast path once cells are known).
+
+        Raises:
+            RuntimeError: the stage is disabled.
+        """
+        if self.engine is None:
+            raise RuntimeError("the OCR stage is disabled")
+        return self.engine.recognise_crops(images)

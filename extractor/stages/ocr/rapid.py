@@ -1,0 +1,152 @@
+"""RapidOCR engine: PaddleOCR's PP-OCR models (ONNX) as shipped inside the rapidocr wheel.
+
+Only the bundled models load offline (rapidocr 3.10.0: PP-OCRv6 small det + rec); asking for any
+other model makes rapidocr try to download it. See FINDINGS.md for the measured accuracy.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import ClassVar
+
+import cv2
+import numpy as np
+from pydantic import BaseModel, Field
+
+from extractor.datamodel import BBox, TextToken, TokenSource
+from extractor.stages.ocr.base import OcrEngine, OcrOptions, normalise_text
+
+_log = logging.getLogger(__name__)
+
+
+class RapidOcrOptions(OcrOptions):
+    """RapidOCR (PP-OCR ONNX models) settings."""
+
+    kind: ClassVar[str] = "rapidocr"
+
+    use_cls: bool = Field(
+        False,
+        description="run the text-line angle classifier; off because it flips short numbers (9→6, 91→16)",
+    )
+    max_side_len: int = Field(
+        2400,
+        ge=32,
+        description="longer page side is scaled down to this before detection (px); rapidocr's 2000 "
+        "shrinks a 200 dpi A4 page (2339 px)",
+    )
+    det_limit_side_len: int = Field(736, ge=32, description="detector input: shorter side at least this (px)")
+    det_box_thresh: float = Field(0.5, ge=0.0, le=1.0, description="detector: minimum text-box score")
+    det_unclip_ratio: float = Field(1.6, gt=0.0, description="detector: how far boxes are grown around the text")
+    rec_batch_num: int = Field(6, ge=1, description="text lines recognised per batch")
+    threads: int = Field(
+        2, ge=-1, description="ONNX Runtime intra-op threads per engine (-1: all cores; workers share a machine)"
+    )
+
+
+class RapidOcrRaw(BaseModel):
+    """RapidOCR's output for one image, kept as plain lists so it can be recorded as JSON."""
+
+    width: int = Field(description="width of the image given to the engine (px)")
+    height: int = Field(description="height of the image given to the engine (px)")
+    boxes: list[list[list[float]]] = Field(
+        default_factory=list, description="per line: 4 corner points [x, y], clockwise from top-left"
+    )
+    txts: list[str] = Field(default_factory=list, description="per line: recognised text, as returned")
+    scores: list[float] = Field(default_factory=list, description="per line: recognition score in [0, 1]")
+
+
+class RapidOcrEngine(OcrEngine):
+    """Full-page OCR and crop recognition with rapidocr's bundled PP-OCR models."""
+
+    def __init__(self, options: RapidOcrOptions) -> None:
+        super().__init__(options)
+        try:
+            from rapidocr import RapidOCR
+        except ImportError as exc:  # the error names the package to install
+            raise ImportError("the 'rapidocr' OCR engine needs the rapidocr package: pip install rapidocr") from exc
+        params = {
+            "Global.use_cls": options.use_cls,
+            "Global.text_score": options.text_score,
+            "Global.max_side_len": options.max_side_len,
+            "Global.log_level": "warning",
+            "Det.limit_side_len": options.det_limit_side_len,
+            "Det.box_thresh": options.det_box_thresh,
+            "Det.unclip_ratio": options.det_unclip_ratio,
+            "Rec.rec_batch_num": options.rec_batch_num,
+            "EngineConfig.onnxruntime.intra_op_num_threads": options.threads,
+            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+        }
+        self._ocr = RapidOCR(params=params)
+
+    @classmethod
+    def get_options_type(cls) -> type[RapidOcrOptions]:
+        return RapidOcrOptions
+
+    def content(self, image: np.ndarray) -> RapidOcrRaw:
+        """Detect and recognise text lines on an RGB page image.
+
+        Returns:
+            The raw lines (boxes, texts, scores) as rapidocr gives them, lines below
+            `text_score` already dropped by rapidocr.
+        """
+        from rapidocr.utils.output import RapidOCROutput
+
+        out = self._ocr(_to_bgr(image))
+        raw = RapidOcrRaw(width=image.shape[1], height=image.shape[0])
+        if not isinstance(out, RapidOCROutput) or out.boxes is None or out.txts is None:
+            return raw  # rapidocr returns an empty output when it finds no text
+        raw.boxes = np.asarray(out.boxes, dtype=float).tolist()
+        raw.txts = list(out.txts)
+        raw.scores = [float(s) for s in out.scores]
+        return raw
+
+    def to_tokens(self, raw: RapidOcrRaw) -> list[TextToken]:
+        """One token per text line; see `raw_to_tokens`."""
+        return raw_to_tokens(raw, self.options.text_score)
+
+    def recognise_crops(self, images: list[np.ndarray]) -> list[tuple[str, float]]:
+        """Recognition only (no detection, no angle classifier), batched.
+
+        Each crop should hold one line of text (a table cell's content, tightly cropped with a
+        few pixels of margin). Crops with no pixels give ``("", 0.0)``.
+        """
+        results: list[tuple[str, float]] = [("", 0.0)] * len(images)
+        keep = [i for i, im in enumerate(images) if im.size > 0 and min(im.shape[:2]) > 1]
+        if not keep:
+            return results
+        # rapidocr's public recognition entry point; it batches by width (rec_batch_num).
+        out = self._ocr.recognize_txt([_to_bgr(images[i]) for i in keep])
+        for i, text, score in zip(keep, out.txts, out.scores, strict=True):
+            results[i] = (normalise_text(text), float(score))
+        return results
+
+
+def raw_to_tokens(raw: RapidOcrRaw, text_score: float = 0.0) -> list[TextToken]:
+    """Convert rapidocr's raw lines into tokens (no model needed: recorded output replays here).
+
+    Each line becomes one token: its text NFKC-normalised (`normalise_text`), its box the
+    axis-aligned hull of the detected quadrilateral clipped to the image. Lines scoring below
+    `text_score` or empty after normalisation are dropped.
+    """
+    tokens = []
+    for quad, text, score in zip(raw.boxes, raw.txts, raw.scores, strict=True):
+        text = normalise_text(text)
+        if not text or score < text_score:
+            continue
+        xs = [p[0] for p in quad]
+        ys = [p[1] for p in quad]
+        bbox = BBox(
+            x1=max(0.0, min(xs)),
+            y1=max(0.0, min(ys)),
+            x2=min(float(raw.width), max(xs)),
+            y2=min(float(raw.height), max(ys)),
+        )
+        tokens.append(TextToken(text=text, bbox=bbox, score=float(score), source=TokenSource.OCR))
+    return tokens
+
+
+def _to_bgr(image: np.ndarray) -> np.ndarray:
+    """rapidocr treats a 3-channel array as OpenCV BGR; ours are RGB."""
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    return cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2BGR)

@@ -1,0 +1,48 @@
+"""The service store: SQLAlchemy tables, sessions, migrations, content-addressed files.
+
+PostgreSQL in the service, SQLite on one machine; the same models and migrations for both.
+"""
+
+from extractor.storage.blobs import ContentStore
+from extractor.storage.db import make_engine, make_sessionmaker, session_scope, upgrade_database
+from extractor.storage.models import (
+    Base,
+    Batch,
+    BatchDocument,
+    BatchState,
+    CheckRow,
+    Correction,
+    Document,
+    DocumentState,
+    FieldRow,
+    InputErrorRow,
+    PageRow,
+    User,
+)
+from extractor.storage.progress import BatchProgress, batch_progress
+from extractor.storage.register import create_batch, pending_documents, register_inputs
+
+__all__ = [
+    "Base",
+    "Batch",
+    "BatchDocument",
+    "BatchProgress",
+    "BatchState",
+    "CheckRow",
+    "ContentStore",
+    "Correction",
+    "Document",
+    "DocumentState",
+    "FieldRow",
+    "InputErrorRow",
+    "PageRow",
+    "User",
+    "batch_progress",
+    "make_engine",
+    "make_sessionmaker",
+    "create_batch",
+    "pending_documents",
+    "register_inputs",
+    "session_scope",
+    "upgrade_database",
+]

