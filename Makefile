@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	bash scripts/system-deps.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,service]'
 	touch $(STAMP)
 
 system-deps:

@@ -76,5 +76,41 @@ def evaluate_command(
     typer.echo(json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=1) if as_json else format_report(report))
 
 
+@app.command()
+def bench(
+    n: Annotated[int, typer.Option("--n", help="generated reports per level")] = 3,
+    seed: Annotated[int, typer.Option(help="seed of the held-out generated reports")] = 90_000,
+    level: Annotated[list[str] | None, typer.Option(help="levels to generate (default digital, typical, hard)")] = None,
+    real: Annotated[Path | None, typer.Option(help="folder of real report PDFs")] = Path("../shared/real-reports"),
+    real_truth: Annotated[Path, typer.Option(help="hand-read labels of the real reports")] = Path("tests/data/real/truth"),
+    threads: Annotated[int, typer.Option(help="CPU threads for the models (1 = one core)")] = 1,
+    out: Annotated[Path | None, typer.Option(help="keep inputs and predictions here (default: a temp folder)")] = None,
+    as_json: Annotated[Path | None, typer.Option("--json", help="also write the report as JSON here")] = None,
+) -> None:
+    """Measure page understanding and extraction: grid, cell text, fields, seconds per page."""
+    from extractor.benchmark import format_bench, run_bench
+
+    report = run_bench(
+        n=n,
+        seed=seed,
+        levels=tuple(level or ("digital", "typical", "hard")),
+        real_dir=real if real and real.is_dir() else None,
+        real_truth=real_truth,
+        threads=threads,
+        work=out,
+    )
+    if as_json:
+        as_json.write_text(report.model_dump_json(indent=1), encoding="utf-8")
+    typer.echo(format_bench(report))
+
+
+def _register_service_commands() -> None:
+    from extractor.cli_service import register
+
+    register(app)
+
+
+_register_service_commands()
+
 if __name__ == "__main__":
     app()

@@ -10,6 +10,8 @@ from pathlib import Path
 from extractor.datamodel import DocumentResult
 from extractor.templates import get_template, list_templates
 
+# The batch's refused inputs, written beside the per-document JSON files.
+INPUT_ERRORS_FILE = "input-errors.json"
 # Columns before the field ids in dataset.csv.
 META_COLUMNS = ("document_id", "source", "sha256", "pages", "template", "agency", "year", "published", "errors")
 

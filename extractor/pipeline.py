@@ -21,7 +21,7 @@ import numpy as np
 
 from extractor.datamodel import BBox, DocumentInfo, DocumentResult, PageRecord, TextToken
 from extractor.ingest import InputDocument, iter_inputs
-from extractor.output import write_dataset, write_document
+from extractor.output import INPUT_ERRORS_FILE, write_dataset, write_document
 from extractor.stages.assemble import AssembleOptions, AssembleStage
 from extractor.stages.grid import GridOptions, create_grid_stage, join_continued
 from extractor.stages.layout import LayoutOptions, LayoutStage
@@ -42,6 +42,8 @@ from extractor.templates import get_template
 
 _log = logging.getLogger(__name__)
 
+# Refused inputs listed on the terminal; the rest are in the input-errors file.
+_ERRORS_SHOWN = 3
 # Layout labels whose regions are searched for a table grid.
 _TABLE_LABELS = frozenset({"table"})
 
@@ -191,7 +193,7 @@ class Pipeline:
         if assembly.template is None:
             result.errors.append(f"template not recognised: {assembly.template_reason}")
             return result
-        fields, checks = self.validate.predict(get_template(assembly.template), assembly.readings)
+        fields, checks = self.validate.predict(get_template(assembly.template), assembly.readings, pages)
         result.fields = dict(sorted(fields.items(), key=lambda kv: _field_order(assembly.template, kv[0])))
         result.checks = checks
         result.errors.extend(n for n in assembly.notes if n.startswith("no table"))
@@ -248,8 +250,10 @@ class ExtractSummary:
             lines.append(f"{self.duplicates} duplicate inputs skipped (see their JSON)")
         for failure in self.failed:
             lines.append(f"failed: {failure}")
-        for error in self.input_errors:
+        for error in self.input_errors[:_ERRORS_SHOWN]:
             lines.append(f"input refused: {error}")
+        if len(self.input_errors) > _ERRORS_SHOWN:
+            lines.append(f"… and {len(self.input_errors) - _ERRORS_SHOWN} more refused inputs (see {INPUT_ERRORS_FILE})")
         return "\n".join(lines)
 
 
@@ -293,7 +297,7 @@ def run_extract(
             if result.template is None:
                 summary.failed.append(f"{doc.source}: {'; '.join(result.errors)}")
     write_dataset(results, out_dir / "dataset.csv")
-    (out_dir / "input-errors.json").write_text(
+    (out_dir / INPUT_ERRORS_FILE).write_text(
         "[" + ",".join(e.model_dump_json() for e in ingest.errors) + "]\n", encoding="utf-8"
     )
     summary.documents = len(results)

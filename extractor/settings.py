@@ -63,6 +63,9 @@ class CelerySettings(BaseModel):
         description="seconds before Redis hands an unacknowledged task (its worker died) to another worker; "
         "must exceed the longest task",
     )
+    restore_interval: int = Field(
+        10, description="seconds between sweeps that hand back tasks of dead workers once visibility_timeout has passed"
+    )
     result_expires: int = Field(86400, description="seconds a task result is kept in the backend")
 
     def as_celery_config(self) -> dict[str, Any]:
@@ -73,7 +76,12 @@ class CelerySettings(BaseModel):
         conf = {
             "broker_url": self.broker_url,
             "result_backend": self.result_backend,
-            "broker_transport_options": {"visibility_timeout": self.visibility_timeout},
+            "broker_transport_options": {
+                "visibility_timeout": self.visibility_timeout,
+                # Sweep every restore_interval seconds (kombu's default throttle makes it ~100 s).
+                "unacked_restore_interval": self.restore_interval,
+                "unacked_restore_throttle": 1,
+            },
             "result_backend_transport_options": {"visibility_timeout": self.visibility_timeout},
             "broker_connection_retry_on_startup": True,
             # Each queue with its own direct exchange and routing key, so a message reaches
@@ -119,6 +127,22 @@ class StorageSettings(BaseModel):
     )
 
 
+class ReviewSettings(BaseModel):
+    """The review loop: sign-in sessions and document leases."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    secret_key: str | None = Field(
+        None,
+        description="key that signs sign-in cookies; set it when more than one API process runs "
+        "(None: a random key per process, so sign-ins end when the process restarts)",
+    )
+    session_hours: float = Field(12.0, description="hours a sign-in stays valid")
+    lease_seconds: int = Field(
+        900, description="seconds a reviewer holds a document after last touching it; then others may take it"
+    )
+
+
 class Settings(BaseSettings):
     """All settings of the service."""
 
@@ -127,6 +151,7 @@ class Settings(BaseSettings):
     db: DbSettings = Field(default_factory=DbSettings)
     celery: CelerySettings = Field(default_factory=CelerySettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
 
 
 # The settings in force; built from the environment on first use.

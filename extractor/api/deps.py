@@ -1,9 +1,10 @@
 """Dependencies of the endpoints: settings, a database session per request, the file store,
 the queue.
 
-Authentication goes here too: a ``get_current_user`` dependency reading the ``users`` table
-(:class:`extractor.storage.User`) is what the review endpoints will add; the batch endpoints
-are open, as the service runs inside a research group's network.
+Authentication: :func:`get_current_user` reads a sign-in cookie (the reviewer page) or an
+``Authorization: Bearer`` API token (scripts) and returns the :class:`extractor.storage.User`;
+the review endpoints require it, :func:`require_admin` on top for account management. The batch
+endpoints are open, as the service runs inside a research group's network.
 """
 
 from __future__ import annotations
@@ -12,11 +13,16 @@ import logging
 from collections.abc import Iterator
 from typing import Protocol
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy.orm import Session
 
 from extractor.settings import Settings
-from extractor.storage import ContentStore
+from extractor.storage import ContentStore, User, UserRole
+
+# Name of the sign-in cookie of the reviewer page.
+SESSION_COOKIE = "nianbao_session"
 
 _log = logging.getLogger(__name__)
 
@@ -46,3 +52,43 @@ def get_store(request: Request) -> ContentStore:
 
 def get_dispatcher(request: Request) -> Dispatcher:
     return request.app.state.dispatcher
+
+
+def get_secret(request: Request) -> str:
+    """The key that signs sign-in cookies (the configured one, else a random one per process)."""
+    return request.app.state.secret_key
+
+
+def get_current_user(
+    request: Request,
+    session: Annotated[Session, Depends(get_db_session)],
+    secret: Annotated[str, Depends(get_secret)],
+) -> User:
+    """The signed-in user: an ``Authorization: Bearer`` token, else the sign-in cookie.
+
+    Raises:
+        HTTPException: 401 without valid credentials.
+    """
+    from extractor.review.accounts import AuthError, session_user_id, user_for_token
+
+    header = request.headers.get("authorization", "")
+    try:
+        if header.lower().startswith("bearer "):
+            user = user_for_token(session, header[7:].strip())
+            session.commit()  # keeps the token's last use
+            return user
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if not cookie:
+            raise AuthError("not signed in")
+        user = session.get(User, session_user_id(cookie, secret))
+        if user is None or not user.active:
+            raise AuthError("account disabled")
+        return user
+    except AuthError as exc:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+
+
+def require_admin(user: Annotated[User, Depends(get_current_user)]) -> User:
+    if user.role != UserRole.ADMIN.value:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "admins only")
+    return user

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from extractor.datamodel import DocumentResult
 from extractor.evaluation.compare import compare_fields, tally, truth_values
 from extractor.evaluation.report import Accuracy, DocumentScore, EvalReport, FieldTally, GroupScore
+from extractor.output import INPUT_ERRORS_FILE
 
 _log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ def evaluate(truth_dir: Path, pred_dir: Path) -> EvalReport:
     report.unmatched_predictions = sorted(
         p.name[: -len(PRED_SUFFIX)]
         for p in pred_dir.glob(f"*{PRED_SUFFIX}")
-        if not p.name.endswith(TRUTH_SUFFIX) and p.name[: -len(PRED_SUFFIX)] not in known
+        if p.name != INPUT_ERRORS_FILE and not p.name.endswith(TRUTH_SUFFIX) and p.name[: -len(PRED_SUFFIX)] not in known
     ) if pred_dir.is_dir() else []
     _log.info("evaluated %d documents (%d without prediction)", report.documents,
               len(report.missing_predictions) + len(report.unreadable_predictions))

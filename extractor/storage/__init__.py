@@ -6,7 +6,9 @@ PostgreSQL in the service, SQLite on one machine; the same models and migrations
 from extractor.storage.blobs import ContentStore
 from extractor.storage.db import make_engine, make_sessionmaker, session_scope, upgrade_database
 from extractor.storage.models import (
+    ApiToken,
     Base,
+    BatchAssignment,
     Batch,
     BatchDocument,
     BatchState,
@@ -17,13 +19,19 @@ from extractor.storage.models import (
     FieldRow,
     InputErrorRow,
     PageRow,
+    ReviewItem,
+    ReviewLease,
+    ReviewState,
     User,
+    UserRole,
 )
 from extractor.storage.progress import BatchProgress, batch_progress
 from extractor.storage.register import create_batch, pending_documents, register_inputs
 
 __all__ = [
+    "ApiToken",
     "Base",
+    "BatchAssignment",
     "Batch",
     "BatchDocument",
     "BatchProgress",
@@ -36,7 +44,11 @@ __all__ = [
     "FieldRow",
     "InputErrorRow",
     "PageRow",
+    "ReviewItem",
+    "ReviewLease",
+    "ReviewState",
     "User",
+    "UserRole",
     "batch_progress",
     "make_engine",
     "make_sessionmaker",

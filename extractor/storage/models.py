@@ -19,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -64,8 +65,11 @@ class User(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
-    role: Mapped[str] = mapped_column(String(32), default="reviewer")
+    role: Mapped[str] = mapped_column(String(32), default="reviewer")  # UserRole value
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # scrypt hash "scrypt$n$r$p$salt$hash" (extractor.review.accounts); None: no password login.
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class Batch(Base):
@@ -110,6 +114,8 @@ class Document(Base):
     result: Mapped[dict | None] = mapped_column(JsonType)
     # Hash of the page inputs the stored result was assembled from; a rerun with the same hash returns.
     finish_hash: Mapped[str | None] = mapped_column(String(64))
+    # finish_hash of the result the review items were built from; None: not queued yet.
+    review_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -184,6 +190,8 @@ class FieldRow(Base):
     page: Mapped[int | None] = mapped_column(Integer)  # 0-based
     bbox: Mapped[list | None] = mapped_column(JsonType)  # [x1, y1, x2, y2] page pixels at the document's dpi
     reasons: Mapped[list] = mapped_column(JsonType, default=list)
+    # Value the identities imply when this cell alone explains them; the printed value stays in `value`.
+    suggestion: Mapped[float | None] = mapped_column(Float)
 
     document: Mapped[Document] = relationship(back_populates="fields")
 
@@ -204,7 +212,8 @@ class CheckRow(Base):
 
 
 class Correction(Base):
-    """A person's change to a field: who, when, old and new value."""
+    """A person's decision on a field: who, when, old and new value, why. Rows are only added:
+    a later decision on the same field is a new row, so the history is never overwritten."""
 
     __tablename__ = "corrections"
 
@@ -214,5 +223,81 @@ class Correction(Base):
     old_value: Mapped[float | None] = mapped_column(Float)
     new_value: Mapped[float | None] = mapped_column(Float)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")  # the reason given (or the flag reasons confirmed)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    kind: Mapped[str] = mapped_column(String(16), default="correct")  # confirm | correct
+    old_status: Mapped[str | None] = mapped_column(String(16))  # FieldStatus before the decision
+    # The cell as the machine saw it when the decision was made, kept for training data.
+    raw: Mapped[str | None] = mapped_column(Text)
+    page: Mapped[int | None] = mapped_column(Integer)
+    bbox: Mapped[list | None] = mapped_column(JsonType)
+
+
+class UserRole(str, Enum):
+    """What an account may do."""
+
+    ADMIN = "admin"  # manages accounts, assignments and tokens; reviews every batch
+    REVIEWER = "reviewer"  # reviews the batches assigned to it
+
+
+class ApiToken(Base):
+    """A bearer token of a user for scripts; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class BatchAssignment(Base):
+    """A reviewer may review a batch (admins may review every batch without one)."""
+
+    __tablename__ = "batch_assignments"
+    __table_args__ = (UniqueConstraint("batch_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ReviewState(str, Enum):
+    """Where a review item is."""
+
+    PENDING = "pending"  # waiting for a reviewer
+    DONE = "done"  # a reviewer confirmed or corrected the field
+    RESOLVED = "resolved"  # no longer doubtful: another correction restored its identities
+
+
+class ReviewItem(Base):
+    """A field of a document waiting for (or past) review; one per document and field."""
+
+    __tablename__ = "review_items"
+    __table_args__ = (UniqueConstraint("document_id", "field_id"), Index("ix_review_queue", "batch_id", "state", "priority"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    field_id: Mapped[str] = mapped_column(String(200))
+    # The batch whose queue holds the item: the first batch that listed the document.
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"))
+    priority: Mapped[int] = mapped_column(Integer)  # lower first (extractor.review.queue.priority)
+    state: Mapped[str] = mapped_column(String(16), default=ReviewState.PENDING.value)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class ReviewLease(Base):
+    """A reviewer holds a document until `expires_at`; nobody else reviews it meanwhile."""
+
+    __tablename__ = "review_leases"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    acquired_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import uuid
 from pathlib import Path
 
 from sqlalchemy import delete, select
@@ -151,8 +152,6 @@ def create_batch(session: Session, name: str, source_key: str | None = None, sou
         source_key: storage key of an uploaded archive or file.
         source_path: a server-side path read in place.
     """
-    import uuid
-
     batch = Batch(id=uuid.uuid4().hex, name=name, source_key=source_key, source_path=source_path,
                   state=BatchState.RECEIVED.value, created_at=dt.datetime.now(dt.UTC))
     session.add(batch)

@@ -97,6 +97,7 @@ def save_result(session: Session, document: Document, result: DocumentResult, fi
                 page=value.page,
                 bbox=value.bbox,
                 reasons=list(value.reasons),
+                suggestion=None if value.suggestion is None else float(value.suggestion),
             )
         )
     for check in result.checks:
@@ -143,7 +144,7 @@ def stored_result(session: Session, document: Document, item_id: str | None = No
     fields = {
         row.field_id: FieldValue(
             value=_number(row.value), raw=row.raw, confidence=row.confidence, status=FieldStatus(row.status),
-            page=row.page, bbox=row.bbox, reasons=list(row.reasons or []),
+            page=row.page, bbox=row.bbox, reasons=list(row.reasons or []), suggestion=_number(row.suggestion),
         )
         for row in session.scalars(select(FieldRow).where(FieldRow.document_id == document.id))
     }

@@ -204,8 +204,13 @@ def render_document(
     # 4. Truth.
     fields: dict[str, FieldTruth] = {}
     for fid in tmpl.fields:
-        if fid not in cells:  # an apply.other.* field hidden by the single （六） row
-            fields[fid] = FieldTruth(value=None, raw="", printed=False, page=None, bbox=None)
+        if fid not in cells:
+            # An apply.other.* item hidden by the single （六） row: a printed 0 means each item is 0
+            # (counts are never negative); any other sum leaves the items unknown.
+            col = fid.rsplit(".", 1)[1]
+            row_sum = sum(values[f"apply.other.{r}.{col}"] for r in ("no_correction", "no_fee", "other"))
+            value = 0 if row_sum == 0 else None
+            fields[fid] = FieldTruth(value=value, raw="", printed=False, page=None, bbox=None)
             continue
         page, bbox = boxes[fid]
         fields[fid] = FieldTruth(

@@ -55,3 +55,13 @@ def test_label_key_ignores_numbering_brackets_and_spacing():
     assert label_key("（三）不予公开") == label_key("(三) 不予公开") == label_key("三、不予公开") == "不予公开"
     assert label_key("1、属于国家秘密") == label_key("1. 属于国家秘密") == "属于国家秘密"
     assert label_key("⼀、本年新收") == "本年新收"
+
+
+def test_stray_scan_marks_around_a_number_are_dropped_with_a_note():
+    # Specks and remnants of ruling lines are read as "." "一" "(" around a number on scans.
+    # The number is kept, with a note that sends the field to review.
+    parsed = parse_value("一166", ValueType.INTEGER)
+    assert parsed.value == 166 and parsed.note
+    assert parse_value("0.", ValueType.INTEGER).value == 0
+    dash = parse_value("一一", ValueType.INTEGER)
+    assert dash.value == 0 and dash.note

@@ -86,7 +86,7 @@ def test_truth_lists_every_field_with_value_and_box(digital):
                 x1, y1, x2, y2 = f.bbox
                 assert 0 <= x1 < x2 <= truth.page_size[0] and 0 <= y1 < y2 <= truth.page_size[1]
             else:
-                assert f.value is None and not f.printed
+                assert not f.printed  # an other.* item hidden by a single （六） row
         assert truth.meta.published[:4] == str(truth.meta.year + 1)
 
 
@@ -158,14 +158,17 @@ def test_scanned_truth_boxes_land_on_ink(scanned):
 
 def test_single_other_row_variant(tmp_path):
     # A gov-2021 report that prints （六）其他处理 as one row.
-    # The three other.* fields are absent (None, not printed); the row's cells are in other_row.
+    # The three other.* items are not printed: 0 where the row prints 0 (counts are never negative),
+    # unknown (None) where it prints a positive sum; the row's cells are in other_row.
     render_document("one", tmp_path, seed=3, template="gov-2021", level="digital",
                     violation_rate=0.0, style_overrides={"other_single_row": True})
     truth = SynthTruth.load(tmp_path / "one.truth.json")
     assert truth.layout["other_single_row"] is True
-    for r in ("no_correction", "no_fee", "other"):
-        f = truth.fields[f"apply.other.{r}.total"]
-        assert f.value is None and not f.printed and f.bbox is None
+    for col, printed in truth.other_row.items():
+        for r in ("no_correction", "no_fee", "other"):
+            f = truth.fields[f"apply.other.{r}.{col}"]
+            assert not f.printed and f.bbox is None
+            assert f.value == (0 if printed.value == 0 else None)
     assert set(truth.other_row) == {"natural_person", "commercial", "research", "social", "legal", "other_org", "total"}
     pdf = pdfium.PdfDocument(tmp_path / "one.pdf")
     cell = truth.other_row["total"]

@@ -199,11 +199,12 @@ def _split_single_other_row(template: Template, cell: Cell, col: str) -> list[Fi
     out = []
     for item in _OTHER_ITEMS:
         reading = _reading(template, f"apply.{item}.{col}", cell, 1.0)
+        reading.raw = ""  # the item itself is not printed; page and box point at the row's cell
         if reading.value == 0:
             reading.derived = True
             reading.notes.append("（六）其他处理 printed as one row with 0: each item is 0")
         else:
-            reading.notes.append(f"（六）其他处理 printed as one row with {reading.raw!r}: items unknown")
+            reading.notes.append(f"（六）其他处理 printed as one row with {cell.text.strip()!r}: items unknown")
             reading.value = None
         out.append(reading)
     return out

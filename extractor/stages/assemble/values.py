@@ -12,6 +12,8 @@ from extractor.templates import ValueType
 _ZERO_MARKS = frozenset({"", "/", "-", "—", "–", "－", "——", "无", "0", "零", "×", "\\"})
 # A number at the start of a cell; anything after it (notes like （其中修订16件）) is ignored.
 _LEADING_NUMBER = re.compile(r"^([+\-−]?)\s*(\d[\d,]*(?:\.\d+)?)")
+# Marks that scans leave around a number (specks, rule remnants read as 一 _ | ( ) . ·).
+_STRAY = "一_—–-.·`'‘’:：;|()（）[]【】、,，。 "
 # A number followed by a unit of yuan (not 万元), which has to be converted to 万元.
 _YUAN = re.compile(r"\d\s*元")
 
@@ -41,11 +43,20 @@ def parse_value(text: str, value_type: ValueType, amount_in_yuan: bool = False) 
     if normal in _ZERO_MARKS:
         return ParsedValue(0, raw)
     match = _LEADING_NUMBER.match(normal)
+    stray_note = None
+    if not match:
+        stripped = normal.strip(_STRAY)
+        match = _LEADING_NUMBER.fullmatch(stripped) if stripped else None
+        if stripped and match:
+            normal = stripped
+            stray_note = f"stray marks around the number: {raw!r}"
+        elif not stripped and any(c in "一—–-_" for c in normal):
+            return ParsedValue(0, raw, f"read as a dash: {raw!r}")
     if not match:
         return ParsedValue(None, raw, f"not a number: {raw!r}")
     sign, digits = match.groups()
-    note = None
-    if match.end() < len(normal):
+    note = stray_note
+    if match.end() < len(normal) and note is None:
         note = f"text after the number: {normal[match.end():]!r}"
     digits = digits.replace(",", "")
     if value_type is ValueType.DECIMAL:

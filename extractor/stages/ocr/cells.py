@@ -27,6 +27,9 @@ class CellReadOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    slash_degrees: float = Field(
+        12.0, description="a lone stroke leaning more than this from vertical is '/', not '1' (measured: 1 ≤ 4.4°, / ≈ 24°)"
+    )
     min_ink_200: int = Field(12, description="fewer ink pixels (200 dpi) than this make a cell blank")
     min_line_height_200: int = Field(6, description="ink runs shorter than this (200 dpi) are specks, not a text line")
     margin_y: float = Field(0.5, description="space kept above and below a text line, in line heights")
@@ -40,42 +43,48 @@ class _LineCrop:
 
 
 def _text_ink(gray: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
-    """(text ink, ruling-line pixels) of a cell crop.
+    """(text ink, non-text ink) of a cell crop.
 
-    Faint grey rules are found on a loose threshold by morphological opening with kernels
-    almost as long as the crop, so that remnants of the cell's borders (even dashed by JPEG
-    or partly outside the box on a skewed scan) are not mistaken for text.
+    Non-text ink is what must not reach the recogniser: ruling lines, found on a loose
+    threshold (so faint grey or JPEG-softened rules are caught) by morphological opening with
+    kernels three quarters of the crop long, and slivers of broken rules along the edges.
     """
     h, w = gray.shape
     paper = float(np.percentile(gray, 90))
     threshold, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     ink = gray < min(threshold, paper - 40)
     loose = (gray < paper - 25).astype(np.uint8)
-    horizontal = cv2.morphologyEx(loose, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(9, w // 2), 1)))
-    vertical = cv2.morphologyEx(loose, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(9, h // 2))))
-    rules = cv2.dilate(horizontal | vertical, np.ones((3, 3), np.uint8)).astype(bool)
-    text = ink & ~rules
-    text[:2, :] = text[-2:, :] = False
-    text[:, :2] = text[:, -2:] = False
-    return _drop_debris(text, scale), rules
+    band = max(4, int(10 * scale))
+    # Cell boxes come from the grid's rules, so rules can only lie in bands along the edges;
+    # searching only there keeps the tall strokes of characters from being taken for rules.
+    sides, ends = np.zeros_like(loose), np.zeros_like(loose)
+    sides[:, :band], sides[:, -band:] = loose[:, :band], loose[:, -band:]
+    ends[:band, :], ends[-band:, :] = loose[:band, :], loose[-band:, :]
+    vertical = cv2.morphologyEx(sides, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(9, 3 * h // 4))))
+    horizontal = cv2.morphologyEx(ends, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(9, 3 * w // 4), 1)))
+    rules = (horizontal | vertical).astype(bool)
+    text = ink & ~cv2.dilate(rules.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    slivers = _edge_slivers(text, scale)
+    return text & ~slivers, rules | slivers
 
 
-def _drop_debris(ink: np.ndarray, scale: float) -> np.ndarray:
-    """Remove ink that is not text: specks, and slivers of broken rules along the crop's edges.
+def _edge_slivers(ink: np.ndarray, scale: float) -> np.ndarray:
+    """Pieces of broken rules: thin components lying along, and close to, a crop edge.
 
-    A sliver is thin (a rule's width) and lies within a few pixels of the crop's border; a digit
-    "1" is as thin but sits away from the border, inside the cell.
+    A vertical sliver near the left or right edge, or a horizontal one near the top or bottom,
+    is a rule; a digit "1" is as thin but stands inside the cell, and a "一" near the left edge
+    (as in "一、本年新收") is horizontal, so neither is removed.
     """
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     h, w = ink.shape
-    edge, thin, speck = max(3, int(6 * scale)), max(2, int(4 * scale)), max(2, int(5 * scale * scale))
-    keep = np.zeros(n, dtype=bool)
+    edge, thin = max(3, int(6 * scale)), max(2, int(4 * scale))
+    drop = np.zeros(n, dtype=bool)
     for i in range(1, n):
-        x, y, cw, ch, area = stats[i]
-        near_edge = x < edge or y < edge or x + cw > w - edge or y + ch > h - edge
-        sliver = near_edge and (cw <= thin or ch <= thin)
-        keep[i] = area >= speck and not sliver
-    return keep[labels]
+        x, y, cw, ch, _ = stats[i]
+        near_side = x < edge or x + cw > w - edge
+        near_top_bottom = y < edge or y + ch > h - edge
+        drop[i] = (near_side and cw <= thin and ch > cw) or (near_top_bottom and ch <= thin and cw > ch)
+    return drop[labels]
 
 
 def _line_spans(ink: np.ndarray, min_height: int) -> list[tuple[int, int]]:
@@ -93,12 +102,28 @@ def _line_spans(ink: np.ndarray, min_height: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in spans if b - a >= min_height]
 
 
-def _cell_lines(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOptions) -> list[np.ndarray]:
-    """RGB crops of a cell's text lines, top to bottom ([] for a blank cell).
+def _is_slash(ink: np.ndarray, max_degrees: float) -> bool:
+    """Whether the cell's ink is one leaning stroke: "/" (printed for zero), which the
+    recogniser reads as "1" when it stands alone."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    if n != 2:
+        return False
+    x, y, w, h, _ = stats[1]
+    if h < 1.5 * w:
+        return False
+    ys, xs = np.nonzero(labels == 1)
+    _, vectors = np.linalg.eigh(np.cov(np.vstack([xs, ys])))
+    vx, vy = vectors[:, 1]
+    return bool(np.degrees(np.arctan2(abs(vx), abs(vy))) > max_degrees)
 
-    Each line keeps white space around it in proportion to its height (the recogniser was
-    trained on detector crops, which have such margins; tight crops read 5 as 0), with the
-    ruling-line pixels painted paper-white.
+
+def _cell_lines(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOptions) -> list[np.ndarray] | str:
+    """RGB crops of a cell's text lines, top to bottom ([] for a blank cell), or the text
+    itself when the shape alone decides it (a lone "/").
+
+    Each line gets paper-coloured space around it in proportion to its height: the recogniser
+    was trained on detector crops, which have such margins (tight crops read 5 as 0). Rules
+    and their slivers are painted over with the paper colour.
     """
     scale = dpi / 200
     h, w = image.shape[:2]
@@ -110,19 +135,25 @@ def _cell_lines(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOpti
     if crop.ndim == 2:
         crop = cv2.cvtColor(crop, cv2.COLOR_GRAY2RGB)
     gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
-    ink, rules = _text_ink(gray, scale)
+    ink, not_text = _text_ink(gray, scale)
     if ink.sum() < options.min_ink_200 * scale:
         return []
+    if _is_slash(ink, options.slash_degrees):
+        return "/"
+    paper = np.median(crop[~cv2.dilate(ink.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)], axis=0)
     clean = crop.copy()
-    clean[rules] = int(np.percentile(gray, 90))
+    clean[cv2.dilate(not_text.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)] = paper.astype(np.uint8)
     lines = []
     for a, b in _line_spans(ink, max(2, int(options.min_line_height_200 * scale))):
         xs = np.flatnonzero(ink[a:b].any(axis=0))
+        ya, yb, xa, xb = max(0, a - 1), min(ink.shape[0], b + 1), max(0, xs[0] - 1), min(ink.shape[1], xs[-1] + 2)
         height = b - a
-        margin_y, margin_x = int(options.margin_y * height), int(options.margin_x * height)
-        line = clean[max(0, a - margin_y) : b + margin_y, max(0, xs[0] - margin_x) : xs[-1] + 1 + margin_x]
-        pad_y = max(0, margin_y - a) if a < margin_y else 0
-        line = cv2.copyMakeBorder(line, pad_y, 0, 0, 0, cv2.BORDER_REPLICATE) if pad_y else line
+        margin_y, margin_x = int(options.margin_y * height) + 1, int(options.margin_x * height) + 1
+        # The line on paper-coloured margins: no neighbouring rule, no hard edge at the padding.
+        line = cv2.copyMakeBorder(
+            clean[ya:yb, xa:xb], margin_y, margin_y, margin_x, margin_x, cv2.BORDER_CONSTANT,
+            value=tuple(int(v) for v in paper),
+        )
         lines.append(line)
     return lines
 
@@ -147,11 +178,15 @@ def read_table_cells(
     """
     options = options or CellReadOptions()
     crops: list[_LineCrop] = []
-    for i, cell in enumerate(table.cells):
-        crops.extend(_LineCrop(i, line) for line in _cell_lines(image, cell, dpi, options))
-    results = list(recognise([c.image for c in crops])) if crops else []
     texts: dict[int, list[str]] = {}
     scores: dict[int, float] = {}
+    for i, cell in enumerate(table.cells):
+        lines = _cell_lines(image, cell, dpi, options)
+        if isinstance(lines, str):
+            texts[i] = [lines]
+        else:
+            crops.extend(_LineCrop(i, line) for line in lines)
+    results = list(recognise([c.image for c in crops])) if crops else []
     for crop, (text, score) in zip(crops, results, strict=True):
         texts.setdefault(crop.cell_index, []).append(text.strip())
         scores[crop.cell_index] = min(scores.get(crop.cell_index, 1.0), score)

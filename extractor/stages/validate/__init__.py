@@ -1,49 +1,114 @@
-"""Validate: identities, derived blank totals and review flags for one document.
+"""Validate: identities, repair suggestions, prose cross-checks, ranges and review flags.
 
-Until the classifier is calibrated, confidence is the text recognition score times a label
-confidence: 1.0 for a row/column label that matched its template label closely (similarity at
-least `LABEL_SURE`), the similarity itself below that. The review threshold is an option.
+A field is flagged (sent to the review queue) when any of these holds (DESIGN.md, "Confidence
+and review"):
+
+- its confidence is below ``review_threshold`` (chosen with ``nianbao calibrate``);
+- it takes part in a broken accounting identity (or, when one cell alone explains the broken
+  identities, it is that cell: it gets a ``suggestion``);
+- the prose states a different number for it;
+- its value has the wrong type or an absurd size;
+- its value could not be read, or the reader left a note (structure repaired, cell inferred).
+
+Confidence is the text recognition score times a label confidence: 1.0 for a row/column label
+that matched its template label closely (similarity at least `LABEL_SURE`), the similarity
+itself below that. A monotone recalibration of that score would not change which fields fall
+below a threshold, so the threshold is chosen on the raw score's trade-off curve directly.
 """
 
 from __future__ import annotations
 
+import logging
+
 from pydantic import BaseModel, ConfigDict, Field
 
-from extractor.datamodel import CheckResult, FieldStatus, FieldValue
+from extractor.datamodel import CheckResult, FieldStatus, FieldValue, PageRecord
 from extractor.stages.assemble import FieldReading
-from extractor.templates import Template, Violation
+from extractor.stages.validate.identities import check_identities, derive_blank_totals, field_values
+from extractor.stages.validate.narrative import ProseClaim, find_claims, prose_text
+from extractor.stages.validate.ranges import range_problems
+from extractor.stages.validate.repair import Repair, describe_misread, suggest_repairs
+from extractor.templates import Template, ValueType
+
+__all__ = [
+    "BROKEN_IDENTITY",
+    "LOW_CONFIDENCE",
+    "NARRATIVE_PREFIX",
+    "PROSE_CONFIRMED",
+    "ValidateOptions",
+    "ValidateStage",
+    "check_identities",
+    "flag",
+]
+
+_log = logging.getLogger(__name__)
 
 # Label similarity from which a matched row or column is taken as certain.
 LABEL_SURE = 0.8
-_ROW_TOTAL_PREFIX = "apply.row_total."
-_APPEAL_TOTAL_PREFIX = "appeal.row_total."
+# Start of the reason given for a low-confidence flag (``nianbao calibrate`` recognises it).
+LOW_CONFIDENCE = "low confidence"
+# Start of the reason given to every field of a broken identity.
+BROKEN_IDENTITY = "in broken identity"
+# Reason given when the prose states the same number as a low-confidence reading.
+PROSE_CONFIRMED = "low-confidence reading confirmed by the prose"
+# Check name prefix of prose statements (``narrative.<field id>``), kept apart from identities.
+NARRATIVE_PREFIX = "narrative."
+# Relative tolerance when comparing a stated 万元 amount (prose rounds differently from tables).
+_AMOUNT_REL_TOLERANCE = 1e-3
 
 
 class ValidateOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     review_threshold: float = Field(0.9, description="fields with confidence below this are flagged")
+    flag_explained_identity: bool = Field(
+        False,
+        description="flag every field of a broken identity even when one cell alone explains it "
+        "(False: only that cell is flagged, with its suggestion; the others get a note)",
+    )
 
 
 class ValidateStage:
     def __init__(self, options: ValidateOptions | None = None) -> None:
         self.options = options or ValidateOptions()
 
-    def predict(self, template: Template, readings: list[FieldReading]) -> tuple[dict[str, FieldValue], list[CheckResult]]:
-        """Field values with statuses, and the identity checks.
+    def predict(
+        self, template: Template, readings: list[FieldReading], pages: list[PageRecord] | None = None
+    ) -> tuple[dict[str, FieldValue], list[CheckResult]]:
+        """Field values with statuses, the identity checks and the prose checks.
 
         Steps:
-            1. One value per field (the best-matched reading when a field was read twice).
+            1. One value per field (the best-matched reading when a field was read twice);
+               unreadable or low-confidence fields are flagged.
             2. A blank printed total whose parts are known and not all zero is derived
                as their sum (status ``derived``), never silently set to 0.
-            3. Every identity is checked; fields in a broken identity are flagged.
-            4. Low confidence, unreadable text and notes flag a field too.
+            3. Type and range problems flag their field.
+            4. Every identity is checked; broken ones flag their fields, or only the one cell
+               that explains them, which gets the implied value as its suggestion.
+            5. Numbers stated in the prose of `pages` are compared with the table: a
+               disagreement flags the field, an agreement confirms a low-confidence reading.
+
+        Args:
+            template: the report's template.
+            readings: what the assembler read.
+            pages: the page records, for the prose; None skips the prose cross-check.
         """
-        fields: dict[str, FieldValue] = {}
+        fields = self._fields(readings)
+        derive_blank_totals(template, fields)
+        for fid, problem in range_problems(template, fields).items():
+            flag(fields[fid], problem)
+        checks = check_identities(template, field_values(fields))
+        self._flag_identities(template, fields, checks)
+        if pages:
+            checks += self._cross_check_prose(template, fields, pages)
+        return fields, checks
+
+    def _fields(self, readings: list[FieldReading]) -> dict[str, FieldValue]:
         best: dict[str, FieldReading] = {}
         for reading in readings:
             if reading.field_id not in best or reading.match_score > best[reading.field_id].match_score:
                 best[reading.field_id] = reading
+        fields: dict[str, FieldValue] = {}
         for fid, r in best.items():
             label_confidence = 1.0 if r.match_score >= LABEL_SURE else r.match_score
             confidence = round(r.text_score * label_confidence, 4)
@@ -54,7 +119,7 @@ class ValidateStage:
                 reasons.append("value could not be read")
             elif confidence < self.options.review_threshold:
                 status = FieldStatus.FLAGGED
-                reasons.append(f"low confidence {confidence:.2f}")
+                reasons.append(f"{LOW_CONFIDENCE} {confidence:.2f}")
             elif r.notes and not r.derived:
                 status = FieldStatus.FLAGGED
             fields[fid] = FieldValue(
@@ -66,45 +131,71 @@ class ValidateStage:
                 bbox=r.bbox.as_list() if r.bbox else None,
                 reasons=reasons,
             )
-        self._derive_blank_totals(template, fields)
-        checks = self._check(template, fields)
-        return fields, checks
+        return fields
 
-    def _derive_blank_totals(self, template: Template, fields: dict[str, FieldValue]) -> None:
-        for identity in template.identities:
-            if not identity.name.startswith((_ROW_TOTAL_PREFIX, _APPEAL_TOTAL_PREFIX)):
-                continue
-            (total_id,) = identity.lhs
-            total = fields.get(total_id)
-            parts = [fields.get(f) for f in identity.rhs]
-            if total is None or total.raw != "" or any(p is None or p.value is None for p in parts):
-                continue
-            part_sum = sum(p.value for p in parts)  # type: ignore[misc]
-            if part_sum != 0:
-                total.value = part_sum
-                total.status = FieldStatus.DERIVED
-                total.reasons.append(f"总计 printed blank; derived as the sum of its row ({part_sum})")
+    def _flag_identities(self, template: Template, fields: dict[str, FieldValue], checks: list[CheckResult]) -> None:
+        broken = [c for c in checks if not c.ok]
+        if not broken:
+            return
+        explained: dict[str, Repair] = {}
+        for repair in suggest_repairs(template, field_values(fields)):
+            cell = fields[repair.field_id]
+            cell.suggestion = repair.implied
+            flag(cell, f"suggested {_fmt(repair.implied)} (printed {cell.raw or _fmt(repair.printed)}): the only "
+                       f"single cell that restores {', '.join(repair.identities)}; "
+                       f"{describe_misread(repair.printed, repair.implied)}")
+            explained.update({name: repair for name in repair.identities})
+        for check in broken:
+            repair = explained.get(check.identity)
+            for fid in check.fields:
+                reason = f"{BROKEN_IDENTITY} {check.identity}"
+                if repair is not None and not self.options.flag_explained_identity:
+                    if fid != repair.field_id:
+                        fields[fid].reasons.append(f"{reason} (explained by {repair.field_id})")
+                    continue
+                flag(fields[fid], reason)
 
-    def _check(self, template: Template, fields: dict[str, FieldValue]) -> list[CheckResult]:
-        values = {fid: f.value for fid, f in fields.items()}
-        checks = []
-        for identity in template.identities:
-            result = identity.evaluate(values)
-            if result is None:
+    def _cross_check_prose(
+        self, template: Template, fields: dict[str, FieldValue], pages: list[PageRecord]
+    ) -> list[CheckResult]:
+        text = "".join(prose_text(p) for p in sorted(pages, key=lambda p: p.index))
+        checks: list[CheckResult] = []
+        seen: set[tuple[str, float]] = set()
+        for claim in find_claims(text, frozenset(fields)):
+            field = fields[claim.field_id]
+            if field.value is None or (claim.field_id, float(claim.stated)) in seen:
                 continue
-            ok = result is True
+            seen.add((claim.field_id, float(claim.stated)))
+            ok = _agrees(template, claim, field.value)
             checks.append(
                 CheckResult(
-                    identity=identity.name,
+                    identity=f"{NARRATIVE_PREFIX}{claim.field_id}",
                     ok=ok,
-                    fields=identity.fields,
-                    detail="" if ok else result.detail if isinstance(result, Violation) else "",
+                    fields=[claim.field_id],
+                    detail=f"prose «{claim.clause}» states {_fmt(claim.stated)}; table {_fmt(field.value)}",
                 )
             )
             if not ok:
-                for fid in identity.fields:
-                    field = fields[fid]
-                    if field.status in (FieldStatus.AUTO, FieldStatus.DERIVED):
-                        field.status = FieldStatus.FLAGGED
-                    field.reasons.append(f"in broken identity {identity.name}")
+                flag(field, f"prose states {_fmt(claim.stated)}: «{claim.clause}»")
+            elif field.status is FieldStatus.FLAGGED and all(r.startswith(LOW_CONFIDENCE) for r in field.reasons):
+                field.status = FieldStatus.AUTO
+                field.reasons.append(PROSE_CONFIRMED)
         return checks
+
+
+def flag(field: FieldValue, reason: str) -> None:
+    """Send a field to review with a reason; a reviewed field keeps its status."""
+    if field.status in (FieldStatus.AUTO, FieldStatus.DERIVED):
+        field.status = FieldStatus.FLAGGED
+    field.reasons.append(reason)
+
+
+def _agrees(template: Template, claim: ProseClaim, value: int | float) -> bool:
+    definition = template.fields[claim.field_id]
+    if definition.value_type is ValueType.DECIMAL:
+        return abs(float(claim.stated) - float(value)) <= max(1e-6, _AMOUNT_REL_TOLERANCE * abs(float(value)))
+    return abs(float(claim.stated) - float(value)) < 1e-6
+
+
+def _fmt(x: int | float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"

@@ -1,0 +1,277 @@
+"""/review: the reviewer page (one Jinja template) and its small JSON endpoints.
+
+The page signs in, takes the next item of a batch under a document lease, shows the crop of
+the cell, and posts a decision; each answer carries the same pydantic records the CLI and the
+tests use (:mod:`extractor.review.views`).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response, status
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from extractor.api.deps import (
+    SESSION_COOKIE,
+    get_current_user,
+    get_db_session,
+    get_secret,
+    get_settings,
+    get_store,
+    require_admin,
+)
+from extractor.datamodel import PageRecord
+from extractor.review.accounts import AuthError, assign, authenticate, create_user, issue_token, sign_session
+from extractor.review.accounts import visible_batches
+from extractor.review.corrections import LeaseLost, decide
+from extractor.review.crop import cell_crop_png
+from extractor.review.queue import (
+    BatchQueueProgress,
+    acquire_lease,
+    may_review,
+    next_item,
+    queue_progress,
+    release_leases,
+)
+from extractor.review.views import DocumentView, ReviewItemOut, document_view, item_out
+from extractor.settings import Settings
+from extractor.storage import Batch, ContentStore, Document, FieldRow, PageRow, ReviewItem, User, UserRole
+
+_log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/review", tags=["review"])
+
+# Folders of the page's one template and its static script and style sheet.
+_HERE = Path(__file__).resolve().parent
+_templates = Jinja2Templates(directory=str(_HERE / "templates"))
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+DbSession = Annotated[Session, Depends(get_db_session)]
+
+
+def mount_static(app: FastAPI) -> None:
+    """Serve the page's script and style sheet under /review/static."""
+    app.mount("/review/static", StaticFiles(directory=str(_HERE / "static")), name="review-static")
+
+
+class Credentials(BaseModel):
+    email: str
+    password: str
+
+
+class UserOut(BaseModel):
+    id: int
+    email: str
+    name: str
+    role: str
+
+
+class NewUser(BaseModel):
+    email: str
+    password: str = Field(min_length=8)
+    role: UserRole = UserRole.REVIEWER
+    name: str = ""
+
+
+class Assignment(BaseModel):
+    email: str
+
+
+class TokenRequest(BaseModel):
+    name: str = ""
+
+
+class TokenOut(BaseModel):
+    token: str = Field(description="shown once; send it as 'Authorization: Bearer <token>'")
+
+
+class Decision(BaseModel):
+    value: float | None = Field(None, description="the corrected value; None confirms the value as read")
+    reason: str = ""
+
+
+class DecisionOut(BaseModel):
+    item: ReviewItemOut
+    document: DocumentView
+    progress: BatchQueueProgress
+
+
+@router.get("", response_class=HTMLResponse, include_in_schema=False)
+def page(request: Request) -> HTMLResponse:
+    """The reviewer page: sign-in, queue and document view in one template."""
+    return _templates.TemplateResponse(request, "review.html", {})
+
+
+@router.post("/api/login", response_model=UserOut)
+def login(credentials: Credentials, response: Response, session: DbSession,
+          secret: Annotated[str, Depends(get_secret)], settings: Annotated[Settings, Depends(get_settings)]) -> UserOut:
+    """Check the credentials and set the sign-in cookie."""
+    try:
+        user = authenticate(session, credentials.email, credentials.password)
+    except AuthError as exc:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc)) from None
+    hours = settings.review.session_hours
+    response.set_cookie(SESSION_COOKIE, sign_session(user.id, secret, hours), max_age=int(hours * 3600),
+                        httponly=True, samesite="strict", path="/")
+    return _user_out(user)
+
+
+@router.post("/api/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(response: Response, user: CurrentUser, session: DbSession) -> Response:
+    """Release the user's lease and clear the cookie."""
+    release_leases(session, user)
+    session.commit()
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.status_code = status.HTTP_204_NO_CONTENT
+    return response
+
+
+@router.get("/api/me", response_model=UserOut)
+def me(user: CurrentUser) -> UserOut:
+    return _user_out(user)
+
+
+@router.get("/api/batches", response_model=list[BatchQueueProgress])
+def batches(user: CurrentUser, session: DbSession) -> list[BatchQueueProgress]:
+    """Review progress of every batch the user may review, newest first."""
+    allowed = visible_batches(session, user)
+    query = select(Batch.id).order_by(Batch.created_at.desc())
+    if allowed is not None:
+        query = query.where(Batch.id.in_(allowed))
+    out = [p for b in session.scalars(query).all() if (p := queue_progress(session, b)) is not None]
+    session.commit()
+    return out
+
+
+@router.post("/api/batches/{batch_id}/next", response_model=ReviewItemOut,
+             responses={204: {"description": "nothing left that is not leased by someone else"}})
+def take_next(batch_id: str, user: CurrentUser, session: DbSession,
+              settings: Annotated[Settings, Depends(get_settings)], after: int | None = None) -> ReviewItemOut | Response:
+    """Lease and return the next item of the batch (`after`: skip past that item)."""
+    previous = session.get(ReviewItem, after) if after is not None else None
+    try:
+        item = next_item(session, user, batch_id, settings.review.lease_seconds, after=previous)
+    except PermissionError as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
+    session.commit()
+    if item is None:
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return item_out(session, item)
+
+
+@router.get("/api/items/{item_id}", response_model=ReviewItemOut)
+def open_item(item_id: int, user: CurrentUser, session: DbSession,
+              settings: Annotated[Settings, Depends(get_settings)]) -> ReviewItemOut:
+    """An item by id (going back to a previous one), its document leased to the user."""
+    item = _visible_item(session, user, item_id)
+    if not acquire_lease(session, item.document_id, user, settings.review.lease_seconds):
+        session.rollback()
+        raise HTTPException(status.HTTP_409_CONFLICT, "another reviewer is working on this document")
+    session.commit()
+    return item_out(session, item)
+
+
+@router.post("/api/items/{item_id}/decision", response_model=DecisionOut)
+def post_decision(item_id: int, decision: Decision, user: CurrentUser, session: DbSession,
+                  settings: Annotated[Settings, Depends(get_settings)]) -> DecisionOut:
+    """Confirm or correct the item's field; the document is re-validated and its lease renewed."""
+    item = _visible_item(session, user, item_id)
+    try:
+        decide(session, user, item, decision.value, decision.reason)
+    except LeaseLost as exc:
+        session.rollback()
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    except ValueError as exc:
+        session.rollback()
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+    acquire_lease(session, item.document_id, user, settings.review.lease_seconds)
+    session.commit()
+    document = session.get(Document, item.document_id)
+    return DecisionOut(item=item_out(session, item), document=document_view(session, document),
+                       progress=queue_progress(session, item.batch_id))
+
+
+@router.get("/api/items/{item_id}/crop.png", response_class=Response,
+            responses={200: {"content": {"image/png": {}}}})
+def crop(item_id: int, user: CurrentUser, session: DbSession,
+         store: Annotated[ContentStore, Depends(get_store)]) -> Response:
+    """The page around the item's cell, the cell outlined, rendered from the stored file."""
+    item = _visible_item(session, user, item_id)
+    row = session.scalar(
+        select(FieldRow).where(FieldRow.document_id == item.document_id, FieldRow.field_id == item.field_id)
+    )
+    if row is None or row.page is None or row.bbox is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "the field was not located on a page")
+    page = session.scalar(
+        select(PageRow).where(PageRow.document_id == item.document_id, PageRow.index == row.page,
+                              PageRow.record.is_not(None)).order_by(PageRow.created_at.desc())
+    )
+    if page is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no stored page record")
+    document = session.get(Document, item.document_id)
+    png = cell_crop_png(store.path(document.blob_key), PageRecord.model_validate(page.record), row.bbox)
+    return Response(content=png, media_type="image/png", headers={"Cache-Control": "private, max-age=60"})
+
+
+@router.get("/api/documents/{document_id}/view", response_model=DocumentView)
+def view_document(document_id: int, user: CurrentUser, session: DbSession) -> DocumentView:
+    """The document laid out as its template's tables, with the status of every check."""
+    document = session.get(Document, document_id)
+    if document is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such document")
+    batch_ids = session.scalars(select(ReviewItem.batch_id).where(ReviewItem.document_id == document_id)).all()
+    if batch_ids and not any(may_review(session, user, b) for b in set(batch_ids)):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "not in a batch assigned to you")
+    return document_view(session, document)
+
+
+@router.post("/api/users", response_model=UserOut, status_code=status.HTTP_201_CREATED)
+def add_user(body: NewUser, _admin: Annotated[User, Depends(require_admin)], session: DbSession) -> UserOut:
+    """Create an account (admins only)."""
+    try:
+        user = create_user(session, body.email, body.password, body.role, body.name)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    session.commit()
+    return _user_out(user)
+
+
+@router.post("/api/batches/{batch_id}/assignments", status_code=status.HTTP_204_NO_CONTENT)
+def add_assignment(batch_id: str, body: Assignment, _admin: Annotated[User, Depends(require_admin)],
+                   session: DbSession) -> Response:
+    """Let a reviewer review a batch (admins only)."""
+    user = session.scalar(select(User).where(User.email == body.email.strip().lower()))
+    if user is None or session.get(Batch, batch_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such user or batch")
+    assign(session, batch_id, user)
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/api/tokens", response_model=TokenOut, status_code=status.HTTP_201_CREATED)
+def new_token(body: TokenRequest, user: CurrentUser, session: DbSession) -> TokenOut:
+    """An API token for the signed-in user (shown once)."""
+    token = issue_token(session, user, body.name)
+    session.commit()
+    return TokenOut(token=token)
+
+
+def _visible_item(session: Session, user: User, item_id: int) -> ReviewItem:
+    item = session.get(ReviewItem, item_id)
+    if item is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such item")
+    if not may_review(session, user, item.batch_id):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "not in a batch assigned to you")
+    return item
+
+
+def _user_out(user: User) -> UserOut:
+    return UserOut(id=user.id, email=user.email, name=user.name, role=user.role)

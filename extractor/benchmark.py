@@ -1,0 +1,228 @@
+"""`nianbao bench`: accuracy and speed of page understanding, measured the same way every time.
+
+Inputs are generated (held-out seed) or real reports with hand-read labels. Measures:
+- grid: share of sections (二, 三, 四 of each document) whose printed value cells all land in
+  distinct cells of the recovered grids; for section 三 also one grid row per template row and
+  one grid column per template column;
+- cells: share of numeric value cells (and of all value cells, blanks included) whose text
+  is exactly the printed text;
+- fields: end-to-end field accuracy (the `nianbao eval` measures);
+- speed: seconds per page per stage and end to end, and the process's peak memory.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import cv2
+from pydantic import BaseModel, Field
+
+from extractor.datamodel import PageRecord, Table
+from extractor.evaluation import evaluate
+from extractor.ingest import iter_inputs
+from extractor.output import write_document
+from extractor.pipeline import Pipeline, PipelineOptions
+from extractor.stages.assemble.text import nfkc
+from extractor.stages.grid import join_continued
+from extractor.stages.layout import LayoutOptions, RapidCdlaOptions
+from extractor.stages.ocr import RapidOcrOptions
+from extractor.stages.rasterise import open_document
+
+
+class SetScore(BaseModel):
+    """Measures over one set of documents (a level of generated scans, or real reports)."""
+
+    name: str
+    documents: int = 0
+    pages: int = 0
+    sections: int = 0
+    sections_grid_right: int = 0
+    numeric_cells: int = 0
+    numeric_cells_exact: int = 0
+    value_cells: int = 0
+    value_cells_exact: int = 0
+    field_accuracy: float | None = None
+    documents_all_right: str = ""
+    silent_errors: int | None = None
+    flag_rate: float | None = None
+    seconds_per_page: dict[str, float] = Field(default_factory=dict, description="mean seconds per page by stage")
+
+    def rate(self, num: int, den: int) -> str:
+        return f"{100 * num / den:.2f}%" if den else "-"
+
+
+class BenchReport(BaseModel):
+    threads: int
+    peak_rss_mb: float
+    sets: list[SetScore]
+
+
+def _norm(text: str) -> str:
+    return nfkc(text).replace(" ", "").replace(",", "")
+
+
+def _cell_at(tables: list[Table], page: int, box: list[float]) -> tuple[int, int, int, str] | None:
+    """(table index, grid row, grid col, text) of the cell holding the centre of `box` on `page`."""
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    for t, table in enumerate(tables):
+        for cell in table.cells:
+            if cell.page == page and cell.bbox.contains_point(cx, cy):
+                return t, cell.row, cell.col, cell.text
+    return None
+
+
+def _score_tables(truth: dict, tables: list[Table], score: SetScore) -> None:
+    by_section: dict[str, list[tuple[str, str, tuple | None]]] = defaultdict(list)
+    for fid, f in truth["fields"].items():
+        if not f.get("printed") or f.get("page") is None or not f.get("bbox"):
+            continue
+        found = _cell_at(tables, f["page"], f["bbox"])
+        raw = _norm(f.get("raw", ""))
+        section, rest = fid.split(".", 1)
+        row, col = rest.rsplit(".", 1)
+        by_section[section].append((row, col, found))
+        score.value_cells += 1
+        exact = found is not None and _norm(found[3]) == raw
+        score.value_cells_exact += exact
+        if any(ch.isdigit() for ch in raw):
+            score.numeric_cells += 1
+            score.numeric_cells_exact += exact
+    for section, cells in by_section.items():
+        score.sections += 1
+        if any(found is None for _, _, found in cells):
+            continue
+        positions = {found[:3] for _, _, found in cells}
+        right = len(positions) == len(cells)
+        if section == "apply":
+            # Section 三 is one grid: each template row on one grid row, each column on one grid column.
+            rows = {(r, found[0], found[1]) for r, _, found in cells}
+            cols = {(c, found[0], found[2]) for _, c, found in cells}
+            right = right and len({r for r, _, _ in rows}) == len(rows) and len({c for c, _, _ in cols}) == len(cols)
+        score.sections_grid_right += right
+
+
+def _run_set(name: str, pdfs: list[Path], truth_dir: Path, pipeline: Pipeline, work: Path) -> SetScore:
+    score = SetScore(name=name)
+    pred_dir = work / "pred" / name
+    pred_dir.mkdir(parents=True, exist_ok=True)
+    stage_seconds: dict[str, float] = defaultdict(float)
+    for doc in iter_inputs(pdfs, work / "ingest").unique_documents():
+        result = pipeline.start(doc)
+        pages: list[PageRecord] = []
+        started = time.perf_counter()
+        with open_document(doc.path) as source:
+            result.document.pages = len(source)
+            for index in range(len(source)):
+                pages.append(pipeline.understand_page(source, index))
+        result = pipeline.finish(result, pages)
+        stage_seconds["end_to_end"] += time.perf_counter() - started
+        write_document(result, pred_dir)
+        for page in pages:
+            for stage, seconds in page.timings.items():
+                stage_seconds[stage] += seconds
+        score.documents += 1
+        score.pages += len(pages)
+        truth_path = truth_dir / f"{doc.id}.truth.json"
+        truth = json.loads(truth_path.read_text(encoding="utf-8"))
+        tables = join_continued([t for p in pages for t in p.tables or []])
+        _score_tables(truth, tables, score)
+    score.seconds_per_page = {k: round(v / max(1, score.pages), 3) for k, v in sorted(stage_seconds.items())}
+    report = evaluate(truth_dir, pred_dir)
+    score.field_accuracy = report.overall.accuracy
+    score.documents_all_right = f"{report.documents_all_right}/{report.documents}"
+    score.silent_errors = report.overall.silent_errors
+    score.flag_rate = report.overall.flag_rate
+    return score
+
+
+def _degrade_real(pdf: Path, out: Path, seed: int) -> Path:
+    """The real report rendered at 200 dpi and passed through the 'typical' scan simulation."""
+    import numpy as np
+    import pypdfium2 as pdfium
+
+    from extractor.synth.degrade import ScanLevel, images_to_pdf, scan_page
+
+    rng = np.random.default_rng(seed)
+    doc = pdfium.PdfDocument(pdf)
+    images = [scan_page(doc[i].render(scale=200 / 72).to_pil().convert("RGB"), ScanLevel.TYPICAL, rng).image for i in range(len(doc))]
+    doc.close()
+    path = out / pdf.name
+    images_to_pdf(images, path, dpi=200)
+    return path
+
+
+def run_bench(
+    n: int = 3,
+    seed: int = 90_000,
+    levels: tuple[str, ...] = ("digital", "typical", "hard"),
+    real_dir: Path | None = None,
+    real_truth: Path | None = None,
+    threads: int = 1,
+    work: Path | None = None,
+) -> BenchReport:
+    """Generate held-out reports, run page understanding and the full pipeline, and score them."""
+    from extractor.synth import generate
+
+    cv2.setNumThreads(threads)
+    options = PipelineOptions(
+        ocr=RapidOcrOptions(threads=threads),
+        layout=LayoutOptions(engine=RapidCdlaOptions(threads=threads)),
+    )
+    pipeline = Pipeline(options)
+    work = Path(work or tempfile.mkdtemp(prefix="nianbao-bench-"))
+    sets = []
+    for level in levels:
+        synth_dir = work / "synth" / level
+        synth_dir.mkdir(parents=True, exist_ok=True)
+        pdfs = generate(n=n, out=synth_dir, seed=seed + len(sets), level=level)
+        sets.append(_run_set(f"synth-{level}", pdfs, synth_dir, pipeline, work))
+    if real_dir is not None and real_truth is not None and real_dir.is_dir():
+        real = sorted(real_dir.glob("*.pdf"))
+        digital_truth = work / "real-truth-digital"
+        scanned_truth = work / "real-truth-scanned"
+        for folder, level in ((digital_truth, "real-digital"), (scanned_truth, "real-scanned")):
+            folder.mkdir(parents=True, exist_ok=True)
+            for truth in real_truth.glob("*.truth.json"):
+                data = json.loads(truth.read_text(encoding="utf-8"))
+                data["level"] = level
+                (folder / truth.name).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        sets.append(_run_set("real-digital", real, digital_truth, pipeline, work))
+        scanned_dir = work / "real-scanned"
+        scanned_dir.mkdir(exist_ok=True)
+        scanned = [_degrade_real(p, scanned_dir, seed) for p in real]
+        sets.append(_run_set("real-scanned", scanned, scanned_truth, pipeline, work))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return BenchReport(threads=threads, peak_rss_mb=round(peak, 1), sets=sets)
+
+
+def format_bench(report: BenchReport) -> str:
+    """A Markdown table (the README's figures are pasted from it)."""
+    lines = [
+        f"threads: {report.threads}, peak RSS: {report.peak_rss_mb:.0f} MB",
+        "",
+        "| set | docs | pages | sections with the right grid | numeric cells exact | all value cells exact "
+        "| field accuracy | docs all right | silent errors | flag rate | s/page end to end |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for s in report.sets:
+        acc = f"{100 * s.field_accuracy:.2f}%" if s.field_accuracy is not None else "-"
+        flag = f"{100 * s.flag_rate:.1f}%" if s.flag_rate is not None else "-"
+        lines.append(
+            f"| {s.name} | {s.documents} | {s.pages} | {s.sections_grid_right}/{s.sections} "
+            f"| {s.rate(s.numeric_cells_exact, s.numeric_cells)} ({s.numeric_cells}) "
+            f"| {s.rate(s.value_cells_exact, s.value_cells)} | {acc} | {s.documents_all_right} | {s.silent_errors} | {flag} "
+            f"| {s.seconds_per_page.get('end_to_end', 0):.2f} |"
+        )
+    lines += ["", "| set | " + " | ".join(_STAGES) + " |", "|---|" + "---|" * len(_STAGES)]
+    for s in report.sets:
+        lines.append(f"| {s.name} | " + " | ".join(f"{s.seconds_per_page.get(k, 0):.3f}" for k in _STAGES) + " |")
+    return "\n".join(lines)
+
+
+# Stages timed per page, in pipeline order.
+_STAGES = ("render", "text_layer", "upright", "layout", "grid", "ocr_cells", "ocr")

@@ -1,0 +1,120 @@
+"""Review fixtures: the real PostgreSQL (database nianbao_review_test), born-digital synthetic
+reports processed in-process into its store, and users.
+
+The reports come from seed 901, whose documents 1, 2 and 7 each carry one deliberately wrong
+printed cell (planted), so their queue holds a cell with a repair suggestion.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+PG_ADMIN_URL = os.environ.get("NIANBAO_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+# Database created (and dropped first) for the review tests; apart from the service tests' one.
+TEST_DB = "nianbao_review_test"
+# Run seed and document indexes of the synthetic reports used here (each has a planted cell).
+SEED = 901
+# Documents of the queue tests and of the browser test.
+QUEUE_DOCS = (1, 2)
+BROWSER_DOCS = (7,)
+
+
+@pytest.fixture(scope="session")
+def review_settings(tmp_path_factory):
+    from sqlalchemy import create_engine, text
+
+    from extractor.settings import DbSettings, ReviewSettings, Settings, StorageSettings
+    from extractor.storage import upgrade_database
+
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {TEST_DB} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {TEST_DB}"))
+    admin.dispose()
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{TEST_DB}"
+    upgrade_database(url)
+    return Settings(
+        db=DbSettings(url=url),
+        storage=StorageSettings(root=tmp_path_factory.mktemp("review-store")),
+        review=ReviewSettings(secret_key="review-test-key", lease_seconds=120),
+    )
+
+
+@pytest.fixture(scope="session")
+def sessions(review_settings):
+    from extractor.storage import make_engine, make_sessionmaker
+
+    engine = make_engine(review_settings.db)
+    yield make_sessionmaker(engine)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def synth_reports(tmp_path_factory) -> list[Path]:
+    from extractor.synth import generate
+
+    return generate(n=max(QUEUE_DOCS + BROWSER_DOCS) + 1, out=tmp_path_factory.mktemp("synth"), seed=SEED,
+                    level="digital")
+
+
+def process_batch(settings, sessions, pdfs: list[Path], name: str) -> str:
+    """Register `pdfs` as a batch and run the pipeline on them in-process, as the workers would."""
+    from sqlalchemy import select
+
+    from extractor.datamodel import DocumentInfo, DocumentResult
+    from extractor.pipeline import Pipeline
+    from extractor.stages.rasterise import open_document
+    from extractor.storage import BatchDocument, ContentStore, Document, create_batch, register_inputs
+    from extractor.storage.results import save_page, save_result
+
+    store = ContentStore(settings.storage.root)
+    pipeline = Pipeline()
+    with sessions() as session:
+        batch = create_batch(session, name)
+        ids = register_inputs(session, store, batch, pdfs)
+        session.commit()
+        for doc_id in ids:
+            doc = session.get(Document, doc_id)
+            item = session.scalar(select(BatchDocument).where(BatchDocument.document_id == doc_id))
+            with open_document(store.path(doc.blob_key)) as source:
+                pages = [pipeline.understand_page(source, i) for i in range(len(source))]
+            for page in pages:
+                save_page(session, doc_id, page.index, "understand_page", f"{doc.sha256}-{page.index}", page)
+            start = DocumentResult(document=DocumentInfo(id=item.item_id, source=item.source, sha256=doc.sha256,
+                                                         pages=len(pages), dpi=pipeline.options.dpi))
+            save_result(session, doc, pipeline.finish(start, pages), finish_hash=f"test-{doc.sha256[:16]}")
+        session.commit()
+        return batch.id
+
+
+@pytest.fixture(scope="session")
+def queue_batch(review_settings, sessions, synth_reports) -> str:
+    return process_batch(review_settings, sessions, [synth_reports[i] for i in QUEUE_DOCS], "queue-test")
+
+
+@pytest.fixture(scope="session")
+def browser_batch(review_settings, sessions, synth_reports) -> str:
+    return process_batch(review_settings, sessions, [synth_reports[i] for i in BROWSER_DOCS], "browser-test")
+
+
+@pytest.fixture
+def make_user(sessions):
+    """Create an account with a unique e-mail: make_user(role, batches=(...)) → SimpleNamespace."""
+    from extractor.review.accounts import assign, create_user
+    from extractor.storage import UserRole
+
+    def _make(role: str = "reviewer", batches: tuple[str, ...] = (), password: str = "correct horse 1"):
+        email = f"{role}-{uuid.uuid4().hex[:8]}@example.org"
+        with sessions() as session:
+            user = create_user(session, email, password, UserRole(role))
+            for batch_id in batches:
+                assign(session, batch_id, user)
+            session.commit()
+            return SimpleNamespace(id=user.id, email=email, password=password)
+
+    return _make

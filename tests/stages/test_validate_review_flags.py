@@ -1,0 +1,120 @@
+"""Validation flags: repair suggestions, prose cross-checks and ranges (gov-2021, no models)."""
+
+from __future__ import annotations
+
+from extractor.datamodel import BBox, FieldStatus, PageRecord, Table, TextToken
+from extractor.stages.assemble import FieldReading
+from extractor.stages.validate import ValidateOptions, ValidateStage
+from extractor.stages.validate.narrative import find_claims
+from extractor.stages.validate.repair import describe_misread
+from extractor.templates import get_template
+
+_T = get_template("gov-2021")
+# A consistent report: 9 applications from natural persons, all granted; the rest zero.
+_CONSISTENT = {
+    "apply.new_received.natural_person": 9, "apply.new_received.total": 9,
+    "apply.granted.natural_person": 9, "apply.granted.total": 9,
+    "apply.total.natural_person": 9, "apply.total.total": 9,
+    "active.licensing.decisions": 333,
+}
+
+
+def _readings(overrides: dict[str, float] | None = None, scores: dict[str, float] | None = None) -> list[FieldReading]:
+    values = {fid: _CONSISTENT.get(fid, 0) for fid in _T.fields} | (overrides or {})
+    return [
+        FieldReading(field_id=fid, value=v, raw=str(v), page=1, bbox=BBox(x1=0, y1=0, x2=10, y2=10),
+                     text_score=(scores or {}).get(fid, 1.0), match_score=1.0)
+        for fid, v in values.items()
+    ]
+
+
+def _prose_page(text: str) -> PageRecord:
+    token = TextToken(text=text, bbox=BBox(x1=10, y1=10, x2=900, y2=40))
+    return PageRecord(index=0, width=1000, height=1400, dpi=200, tokens=[token], tables=[])
+
+
+def test_a_misread_cell_gets_the_implied_value_as_suggestion_and_keeps_the_printed_one():
+    # OCR read the 9 of 予以公开/自然人 as 6: its row total and its column total break.
+    # Only that cell explains both, so it alone is flagged, with 9 suggested and 6 kept.
+    fields, checks = ValidateStage().predict(_T, _readings({"apply.granted.natural_person": 6}))
+    cell = fields["apply.granted.natural_person"]
+    assert (cell.value, cell.suggestion, cell.status) == (6, 9, FieldStatus.FLAGGED)
+    assert "one digit differs (6 printed, 9 implied)" in cell.reasons[0]
+    assert {c.identity for c in checks if not c.ok} == {"apply.row_total.granted", "apply.results.natural_person"}
+    others = [f for fid, f in fields.items() if f.status is FieldStatus.FLAGGED and fid != "apply.granted.natural_person"]
+    assert others == []
+    assert any("explained by apply.granted.natural_person" in r for r in fields["apply.granted.total"].reasons)
+
+
+def test_every_field_of_a_broken_identity_is_flagged_when_no_single_cell_explains_it():
+    # Two cells of one row are off (a row total that matches neither part): several cells
+    # could each restore the row alone, so nothing is suggested and the whole row is flagged.
+    fields, _ = ValidateStage().predict(_T, _readings({"apply.carried_over.natural_person": 2,
+                                                       "apply.carried_over.commercial": 1}))
+    flagged = {fid for fid, f in fields.items() if f.status is FieldStatus.FLAGGED}
+    assert "apply.carried_over.total" in flagged and "apply.carried_over.natural_person" in flagged
+    assert all(f.suggestion is None for f in fields.values())
+
+
+def test_explained_identity_flags_the_whole_identity_when_asked():
+    # The same misread with flag_explained_identity on.
+    # Every field of both broken identities is flagged; the suggestion stays on the one cell.
+    stage = ValidateStage(ValidateOptions(flag_explained_identity=True))
+    fields, _ = stage.predict(_T, _readings({"apply.granted.natural_person": 6}))
+    assert fields["apply.granted.total"].status is FieldStatus.FLAGGED
+    assert fields["apply.granted.total"].suggestion is None
+    assert fields["apply.granted.natural_person"].suggestion == 9
+
+
+def test_prose_stating_another_number_flags_the_field_and_records_the_disagreement():
+    # The prose says 全年共办理行政许可事项 338 件 where the table reads 333.
+    # The field is flagged with the clause, and a failed narrative check is recorded.
+    page = _prose_page("2024年，本机关全年共办理行政许可事项 338 件，行政处罚0件。")
+    fields, checks = ValidateStage().predict(_T, _readings(), [page])
+    field = fields["active.licensing.decisions"]
+    assert field.status is FieldStatus.FLAGGED and field.value == 333
+    assert any(r.startswith("prose states 338") for r in field.reasons)
+    narrative = {c.identity: c.ok for c in checks if c.identity.startswith("narrative.")}
+    assert narrative == {"narrative.active.licensing.decisions": False, "narrative.active.penalty.decisions": True}
+
+
+def test_prose_stating_the_same_number_confirms_a_low_confidence_reading():
+    # The cell 333 was read with confidence 0.7; the prose restates 333 件.
+    # The field is not sent to review for its confidence alone.
+    page = _prose_page("全年共办理行政许可事项333件。")
+    fields, _ = ValidateStage().predict(_T, _readings(scores={"active.licensing.decisions": 0.7}), [page])
+    assert fields["active.licensing.decisions"].status is FieldStatus.AUTO
+    fields, _ = ValidateStage().predict(_T, _readings(scores={"active.licensing.decisions": 0.7}))
+    assert fields["active.licensing.decisions"].status is FieldStatus.FLAGGED
+
+
+def test_numbers_inside_a_table_region_are_not_read_as_prose():
+    # A table row "行政许可事项 5 件" lies inside a table's box on the page.
+    # No prose check is made from it.
+    table = Table(pages=[0], bbox=BBox(x1=0, y1=0, x2=1000, y2=100), n_rows=0, n_cols=0, cells=[])
+    page = _prose_page("行政许可事项5件").model_copy(update={"tables": [table]})
+    _, checks = ValidateStage().predict(_T, _readings(), [page])
+    assert [c for c in checks if c.identity.startswith("narrative.")] == []
+
+
+def test_claims_attribute_each_number_to_one_field():
+    # 上年结转政府信息公开申请 3 件 must not also count as a new application.
+    # Only the carried-over field gets the claim.
+    claims = find_claims("收到政府信息公开申请12件，上年结转政府信息公开申请3件", frozenset(_T.fields))
+    assert {(c.field_id, c.stated) for c in claims} == {("apply.new_received.total", 12),
+                                                         ("apply.carried_over.total", 3)}
+
+
+def test_a_negative_count_is_flagged_as_out_of_range():
+    # A count cell read as -4 (a stray dash before the digit).
+    # The field is flagged with a range reason.
+    fields, _ = ValidateStage().predict(_T, _readings({"active.licensing.decisions": -4}))
+    field = fields["active.licensing.decisions"]
+    assert field.status is FieldStatus.FLAGGED and any("negative" in r for r in field.reasons)
+
+
+def test_misread_descriptions_name_dropped_and_swapped_digits():
+    # Printed 19 where 119 is implied; printed 12 where 21 is implied.
+    # The reviewer is told which kind of misreading it looks like.
+    assert describe_misread(19, 119) == "a digit appears dropped"
+    assert describe_misread(12, 21) == "two digits swapped"
