@@ -24,6 +24,7 @@ demo: setup
 	$(BIN)/nianbao eval --truth samples --pred out/samples
 
 test: setup
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 # The tests that load no model.

@@ -105,9 +105,11 @@ def bench(
 
 
 def _register_service_commands() -> None:
-    from extractor.cli_service import register
+    from extractor.cli_review import register as register_review
+    from extractor.cli_service import register as register_service
 
-    register(app)
+    register_service(app)
+    register_review(app)
 
 
 _register_service_commands()

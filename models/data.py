@@ -51,9 +51,9 @@ def render(out: Path, n: int, seed: int, level: str = "digital") -> list[Path]:
     return [out / f"synth-{seed}-{i:04d}.pdf" for i in range(n)]
 
 
-def understand(pdf: Path, pipeline: Pipeline) -> list[PageRecord]:
-    """Page records of one PDF, from the cache beside it when present."""
-    cache = pdf.with_name(pdf.stem + PAGES_SUFFIX)
+def understand(pdf: Path, pipeline: Pipeline, cache_dir: Path | None = None) -> list[PageRecord]:
+    """Page records of one PDF, from the cache (beside it, or in `cache_dir`) when present."""
+    cache = (Path(cache_dir) if cache_dir else pdf.parent) / (pdf.stem + PAGES_SUFFIX)
     if cache.is_file():
         return [PageRecord.model_validate(p) for p in json.loads(cache.read_text(encoding="utf-8"))]
     with open_document(pdf) as source:

@@ -38,9 +38,9 @@ class TrainConfig:
 
     seed: int = 0  # initialisation, data order and noise
     hidden: int = 128  # hidden size
-    layers: int = 3  # transformer layers
+    layers: int = 2  # transformer layers
     heads: int = 4  # attention heads
-    batch: int = 8  # sequences per step
+    batch: int = 16  # sequences per step
     lr: float = 1e-3  # peak learning rate (AdamW, linear warm-up then decay)
     warmup: int = 40  # warm-up steps
     steps: int = 1500  # at most this many steps

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# System packages the project needs: CJK fonts (rendering synthetic reports) and Pango (WeasyPrint).
+# System packages the project needs: CJK fonts (rendering synthetic reports), Pango (WeasyPrint)
+# and Chromium (the reviewer page's browser test, driven by Playwright).
 # Installs them with apt-get when run as root on Debian/Ubuntu; otherwise says what is missing.
 set -euo pipefail
 
 packages=(fonts-noto-cjk fonts-wqy-zenhei fonts-wqy-microhei fonts-arphic-uming fonts-arphic-ukai
-          libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
+          libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 chromium)
 
 missing=()
 for p in "${packages[@]}"; do

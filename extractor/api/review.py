@@ -29,8 +29,15 @@ from extractor.api.deps import (
     require_admin,
 )
 from extractor.datamodel import PageRecord
-from extractor.review.accounts import AuthError, assign, authenticate, create_user, issue_token, sign_session
-from extractor.review.accounts import visible_batches
+from extractor.review.accounts import (
+    AuthError,
+    assign,
+    authenticate,
+    create_user,
+    issue_token,
+    sign_session,
+    visible_batches,
+)
 from extractor.review.corrections import LeaseLost, decide
 from extractor.review.crop import cell_crop_png
 from extractor.review.queue import (

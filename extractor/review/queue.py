@@ -127,8 +127,10 @@ def acquire_lease(session: Session, document_id: int, user: User, seconds: int) 
         index_elements=["document_id"],
         set_={"user_id": user.id, "acquired_at": now, "expires_at": expires},
         where=(ReviewLease.user_id == user.id) | (ReviewLease.expires_at < now),
-    )
-    won = session.execute(stmt).rowcount == 1
+    ).returning(ReviewLease.document_id)
+    # RETURNING yields the row only when it was inserted or updated (rowcount is not reliable
+    # for ORM-enabled upserts across drivers).
+    won = session.execute(stmt).scalar() is not None
     if won:
         session.execute(delete(ReviewLease).where(ReviewLease.user_id == user.id, ReviewLease.document_id != document_id))
     return won

@@ -84,7 +84,7 @@ def process_batch(settings, sessions, pdfs: list[Path], name: str) -> str:
             with open_document(store.path(doc.blob_key)) as source:
                 pages = [pipeline.understand_page(source, i) for i in range(len(source))]
             for page in pages:
-                save_page(session, doc_id, page.index, "understand_page", f"{doc.sha256}-{page.index}", page)
+                save_page(session, doc_id, page.index, "understand_page", f"{doc.sha256[:56]}-{page.index}", page)
             start = DocumentResult(document=DocumentInfo(id=item.item_id, source=item.source, sha256=doc.sha256,
                                                          pages=len(pages), dpi=pipeline.options.dpi))
             save_result(session, doc, pipeline.finish(start, pages), finish_hash=f"test-{doc.sha256[:16]}")

@@ -45,8 +45,9 @@ def test_a_wrong_low_confidence_field_is_caught_only_above_its_confidence(tmp_pa
 
 def test_a_field_missing_from_the_prediction_counts_as_wrong_and_never_flagged(tmp_path):
     # The truth has the appeal table; the prediction found no such table.
-    # The field is wrong at every threshold and reported as missing.
+    # It is wrong and unflagged at every threshold, reported as missing, and left out of located recall.
     truth, pred = _write(tmp_path, {"appeal.review.total": 2}, {})
     result = calibrate(truth, pred, thresholds=(0.5, 1.01))
     assert (result.wrong, result.missing) == (1, 1)
-    assert all(p.recall == 0.0 for p in result.curve) and result.chosen is None
+    assert all(p.recall == 0.0 for p in result.curve)
+    assert all(p.recall_located == 1.0 for p in result.curve) and result.chosen.threshold == 0.5

@@ -8,12 +8,14 @@ tables into field readings (a value cell's field is its row label × its column 
 
 from __future__ import annotations
 
+from extractor.stages.classify.assemble import ClassifiedAssembleStage
 from extractor.stages.classify.combine import CombineMode, combine
 from extractor.stages.classify.decode import read_fields
 from extractor.stages.classify.stage import CellPrediction, ClassifyOptions, ClassifyStage, TablePrediction
 
 __all__ = [
     "CellPrediction",
+    "ClassifiedAssembleStage",
     "ClassifyOptions",
     "ClassifyStage",
     "CombineMode",

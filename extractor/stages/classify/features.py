@@ -2,7 +2,9 @@
 
 One table becomes one or more sequences. Each cell contributes a ``[CELL]`` marker followed by
 the characters of its text (NFKC, whitespace removed, at most :data:`MAX_CELL_CHARS`); an empty
-cell contributes ``[CELL] [EMPTY]``. Every token carries its cell's *grid* box, normalised to
+cell contributes ``[CELL] [EMPTY]`` and a number (digits, separators, a sign) the single token
+``[NUM]``: value cells are most of a table, and their digits say nothing about their role, so
+one token each keeps sequences short enough to train on two CPU cores. Every token carries its cell's *grid* box, normalised to
 0–1000 over the table (x from columns, y from rows), not its page box: a table joined across
 pages then has one frame, and the model sees row/column structure directly.
 """
@@ -10,6 +12,7 @@ pages then has one frame, and the model sees row/column structure directly.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 from extractor.datamodel import Cell, Table
@@ -18,12 +21,14 @@ from extractor.stages.assemble.text import nfkc
 _log = logging.getLogger(__name__)
 
 # Special tokens, in vocabulary order (ids 0..6).
-PAD, UNK, CLS, SEP, CELL, EMPTY, MASK = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[CELL]", "[EMPTY]", "[MASK]"
-SPECIAL_TOKENS = (PAD, UNK, CLS, SEP, CELL, EMPTY, MASK)
-# Characters kept per cell: long row labels are recognisable from their first 24 characters.
-MAX_CELL_CHARS = 24
+PAD, UNK, CLS, SEP, CELL, EMPTY, MASK, NUM = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[CELL]", "[EMPTY]", "[MASK]", "[NUM]"
+SPECIAL_TOKENS = (PAD, UNK, CLS, SEP, CELL, EMPTY, MASK, NUM)
+# Characters kept per cell: the template's row labels differ within their first 10 characters.
+MAX_CELL_CHARS = 10
 # Longest sequence (tokens, [CLS] and [SEP] included); longer tables are split at cell boundaries.
-MAX_SEQ_LEN = 512
+MAX_SEQ_LEN = 256
+# A cell that is only a number: digits with separators, a decimal point or a sign.
+_NUMBER = re.compile(r"^[+\-−]?[\d,，.．]*\d[\d,，.．]*$")
 # Label of a token that is not scored (special tokens), as torch's cross-entropy expects.
 IGNORE = -100
 
@@ -37,10 +42,12 @@ class Sequence:
     cell_index: list[int]  # per token the index of its cell in table.cells; -1 for [CLS]/[SEP]
 
 
-def cell_chars(text: str) -> list[str]:
-    """The characters of a cell as tokens (NFKC, no whitespace, truncated)."""
+def cell_tokens(text: str) -> list[str]:
+    """The tokens of a cell: ``[NUM]`` for a number, else ``[CELL]`` and its first characters."""
     chars = [ch for ch in nfkc(text) if not ch.isspace()]
-    return chars[:MAX_CELL_CHARS] or [EMPTY]
+    if _NUMBER.match("".join(chars)):
+        return [NUM]
+    return [CELL] + (chars[:MAX_CELL_CHARS] or [EMPTY])
 
 
 def grid_box(cell: Cell, table: Table) -> list[int]:
@@ -69,7 +76,7 @@ def encode_table(table: Table, vocab: dict[str, int], texts: list[str] | None = 
     pieces: list[tuple[int, list[int], list[int]]] = []  # (cell index, token ids, box)
     for i, cell in enumerate(table.cells):
         text = cell.text if texts is None else texts[i]
-        ids = [vocab[CELL]] + [vocab.get(ch, unk) for ch in cell_chars(text)]
+        ids = [vocab.get(tok, unk) for tok in cell_tokens(text)]
         pieces.append((i, ids, grid_box(cell, table)))
     sequences: list[Sequence] = []
     ids, boxes, owner = [vocab[CLS]], [[0, 0, 0, 0]], [-1]

@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from extractor.datamodel import Table
+from extractor.stages.classify.combine import CombineMode
 from extractor.stages.classify.features import PAD, encode_table
 from extractor.stages.classify.labels import OTHER
 
@@ -32,6 +33,9 @@ class ClassifyOptions(BaseModel):
     enabled: bool = Field(True, description="False: no cell is classified (the rule-based matcher alone)")
     artifacts_path: Path = Field(DEFAULT_ARTIFACTS, description="folder with config.json, model.safetensors, vocab.json")
     threads: int = Field(2, description="torch CPU threads")
+    mode: CombineMode = Field(
+        CombineMode.RULES_FIRST, description="how classifier readings combine with the rule-based matcher's"
+    )
 
 
 @dataclass(frozen=True)

@@ -43,13 +43,31 @@ def line_params(dpi: float, h_kernel_200: int = 45, v_kernel_200: int = 40, gap_
     )
 
 
+# A pixel whose red exceeds its green and blue by this much is seal ink (red stamps), not print.
+_SEAL_RED_EXCESS = 40
+
+
 def to_gray(image: np.ndarray) -> np.ndarray:
-    """RGB / greyscale uint8 image -> greyscale uint8."""
+    """RGB / greyscale uint8 image -> greyscale uint8, red seal ink turned light.
+
+    Official seals are stamped in red over tables and signatures; in plain greyscale their
+    strokes are as dark as print and become rules and text. Where red clearly dominates, the red
+    channel is used (light for red ink; black print over a seal stays dark in every channel).
+    """
     if image.ndim == 2:
         return image
     if image.shape[2] == 4:
-        return cv2.cvtColor(image, cv2.COLOR_RGBA2GRAY)
-    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+        image = image[:, :, :3]
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    return np.where(seal_mask(image), image[:, :, 0], gray).astype(np.uint8)
+
+
+def seal_mask(image: np.ndarray) -> np.ndarray:
+    """Pixels of an RGB image where red ink dominates (seal strokes)."""
+    if image.ndim == 2:
+        return np.zeros(image.shape, dtype=bool)
+    rgb = image[:, :, :3].astype(np.int16)
+    return rgb[:, :, 0] - np.maximum(rgb[:, :, 1], rgb[:, :, 2]) > _SEAL_RED_EXCESS
 
 
 def binarise(gray: np.ndarray, params: LineParams) -> np.ndarray:

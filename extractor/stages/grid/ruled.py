@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from extractor.stages.grid.lines import LineParams, Segment, cluster_positions, coverage, segments
@@ -13,6 +14,10 @@ _log = logging.getLogger(__name__)
 
 # A grid edge counts as ruled when the mask covers at least this fraction of it.
 _EDGE_COVERAGE = 0.6
+# An edge the long rules missed is kept when short rule pieces cover this share of it...
+_BROKEN_COVERAGE = 0.3
+# ... and unbroken ink runs in from its real corners over this share (text keeps off the rules).
+_BROKEN_FROM_CORNERS = 0.3
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,55 @@ def _extend(positions: list[float], cross_segs: list[Segment], tol: float) -> li
     return out
 
 
-def ruled_grid(horizontal: np.ndarray, vertical: np.ndarray, params: LineParams) -> RuledGrid | None:
+def _short_masks(ink: np.ndarray, params: LineParams) -> tuple[np.ndarray, np.ndarray]:
+    """Horizontal and vertical ink runs at least a gap long: the pieces of a broken rule.
+
+    The line masks keep only runs a text stroke cannot make (45 px at 200 dpi); a rule broken
+    every few millimetres on a poor scan leaves no run that long in a small cell.
+    """
+    n = max(5, params.gap)
+    h = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (n, 1)))
+    v = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, n)))
+    return h, v
+
+
+def _rule_pieces(
+    short: np.ndarray, horizontal: bool, pos: float, start: float, end: float, band: int
+) -> tuple[float, float, float]:
+    """How short rule pieces cover a grid edge: (coverage, run from the start, run from the end).
+
+    The profile is taken along the edge from `start` to `end` (the crossing boundaries); the
+    runs are how far unbroken ink goes inward from either corner, as shares of the edge.
+    """
+    h, w = short.shape
+    p0 = max(0, int(round(pos)) - band)
+    p1 = min(h if horizontal else w, int(round(pos)) + band + 1)
+    s0 = max(0, int(round(start)))
+    s1 = min(w if horizontal else h, int(round(end)))
+    if s1 - s0 < 4 or p1 <= p0:
+        return 0.0, 0.0, 0.0
+    strip = short[p0:p1, s0:s1] if horizontal else short[s0:s1, p0:p1].T
+    profile = strip.max(axis=0) > 0
+    length = len(profile)
+    off = np.flatnonzero(~profile)
+    if not len(off):
+        return 1.0, 1.0, 1.0
+    return float(profile.mean()), float(off[0]) / length, float(length - 1 - off[-1]) / length
+
+
+def _crossing_at(mask: np.ndarray, horizontal: bool, pos: float, at: float, band: int, reach: int) -> bool:
+    """Whether the rule mask of the other direction passes the corner (`at` on the boundary at
+    `pos`): a horizontal rule at y = pos near x = at (or a vertical one at x = pos near y = at)."""
+    h, w = mask.shape
+    p0, p1 = max(0, int(round(pos)) - band), int(round(pos)) + band + 1
+    a0, a1 = max(0, int(round(at)) - reach), int(round(at)) + reach + 1
+    window = mask[p0:p1, a0:a1] if horizontal else mask[a0:a1, p0:p1]
+    return bool(window.any())
+
+
+def ruled_grid(
+    horizontal: np.ndarray, vertical: np.ndarray, params: LineParams, ink: np.ndarray | None = None
+) -> RuledGrid | None:
     """Recover the cell grid of a ruled table from its line masks.
 
     Steps:
@@ -138,6 +191,21 @@ def ruled_grid(horizontal: np.ndarray, vertical: np.ndarray, params: LineParams)
     def union(a: int, b: int) -> None:
         parent[find(a)] = find(b)
 
+    h_short, v_short = _short_masks(ink, params) if ink is not None else (None, None)
+
+    def broken(short: np.ndarray, cross: np.ndarray, horiz: bool, pos: float, a: float, b: float) -> bool:
+        """Whether an edge the long rules missed is a rule broken on the scan after all:
+        short pieces along it that run in from a real corner (a rule crossing there)."""
+        cov, from_a, from_b = _rule_pieces(short, horiz, pos, a, b, band)
+        if cov < _BROKEN_COVERAGE:
+            return False
+        # A crossing rule is of the other direction: horizontal edge <- vertical rule at x = a.
+        reach = 2 * tol
+        run = (from_a if _crossing_at(cross, not horiz, a, pos, band, reach) else 0.0) + (
+            from_b if _crossing_at(cross, not horiz, b, pos, band, reach) else 0.0
+        )
+        return run >= _BROKEN_FROM_CORNERS or (cov >= 2 * _BROKEN_COVERAGE and run >= _BROKEN_FROM_CORNERS / 2)
+
     for r in range(n_rows):
         # Trim the ends of each stretch: corners are inked by the crossing rule.
         margin = min(tol, (ys[r + 1] - ys[r]) / 4)
@@ -145,7 +213,9 @@ def ruled_grid(horizontal: np.ndarray, vertical: np.ndarray, params: LineParams)
             if c in virtual_x:
                 continue
             cov = coverage(vertical, False, xs[c], ys[r] + margin, ys[r + 1] - margin, band)
-            if cov < _EDGE_COVERAGE:
+            if cov < _EDGE_COVERAGE and not (
+                v_short is not None and broken(v_short, horizontal, False, xs[c], ys[r], ys[r + 1])
+            ):
                 union(r * n_cols + c - 1, r * n_cols + c)
     for c in range(n_cols):
         margin = min(tol, (xs[c + 1] - xs[c]) / 4)
@@ -153,7 +223,9 @@ def ruled_grid(horizontal: np.ndarray, vertical: np.ndarray, params: LineParams)
             if r in virtual_y:
                 continue
             cov = coverage(horizontal, True, ys[r], xs[c] + margin, xs[c + 1] - margin, band)
-            if cov < _EDGE_COVERAGE:
+            if cov < _EDGE_COVERAGE and not (
+                h_short is not None and broken(h_short, vertical, True, ys[r], xs[c], xs[c + 1])
+            ):
                 union((r - 1) * n_cols + c, r * n_cols + c)
 
     groups: dict[int, list[int]] = {}

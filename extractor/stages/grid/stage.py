@@ -102,7 +102,8 @@ class GridStage:
         x1, y1 = min(w, int(np.ceil(table_region.x2)) + margin), min(h, int(np.ceil(table_region.y2)) + margin)
         gray = to_gray(image[y0:y1, x0:x1])
 
-        horizontal, vertical = line_masks(binarise(gray, params), params)
+        ink = binarise(gray, params)
+        horizontal, vertical = line_masks(ink, params)
         matrix = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
         if opts.deskew:
             angle = estimate_skew(horizontal, min_length=max(params.h_kernel, gray.shape[1] // 4))
@@ -112,13 +113,14 @@ class GridStage:
                 gray = cv2.warpAffine(
                     gray, matrix, (gray.shape[1], gray.shape[0]), flags=cv2.INTER_LINEAR, borderValue=255
                 )
-                horizontal, vertical = line_masks(binarise(gray, params), params)
+                ink = binarise(gray, params)
+                horizontal, vertical = line_masks(ink, params)
         frame = _Frame(x0, y0, matrix)
 
         region_tokens = [t for t in tokens if table_region.contains_point(*t.bbox.center)]
         work = [WorkToken(t.text, *frame.box_to_work(t.bbox), t.score) for t in region_tokens]
 
-        grid = ruled_grid(horizontal, vertical, params)
+        grid = ruled_grid(horizontal, vertical, params, ink)
         ruled = grid is not None
         if grid is not None and work:
             outside = sum(

@@ -51,8 +51,6 @@ def _text_ink(gray: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
     """
     h, w = gray.shape
     paper = float(np.percentile(gray, 90))
-    threshold, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    ink = gray < min(threshold, paper - 40)
     loose = (gray < paper - 25).astype(np.uint8)
     band = max(4, int(10 * scale))
     # Cell boxes come from the grid's rules, so rules can only lie in bands along the edges;
@@ -63,9 +61,81 @@ def _text_ink(gray: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
     vertical = cv2.morphologyEx(sides, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(9, 3 * h // 4))))
     horizontal = cv2.morphologyEx(ends, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(9, 3 * w // 4), 1)))
     rules = (horizontal | vertical).astype(bool)
-    text = ink & ~cv2.dilate(rules.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    slivers = _edge_slivers(text, scale)
-    return text & ~slivers, rules | slivers
+    near_rules = cv2.dilate(rules.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    # The threshold comes from the interior alone: dark rules along the edges would otherwise
+    # set it, and a faint grey digit (a light print, a pale copy) would fall apart into specks.
+    interior = gray[~near_rules]
+    threshold = paper - 40
+    if interior.size:
+        otsu, _ = cv2.threshold(interior.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        threshold = min(threshold, max(float(otsu), paper - 110))
+    ink = gray < threshold
+    text = ink & ~near_rules
+    slivers = _edge_slivers(text, scale) | _rule_pieces(text, band)
+    text &= ~slivers
+    specks = _specks(text)
+    return text & ~specks, rules | slivers | specks
+
+
+def _components(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    return labels, stats[1:, :4]
+
+
+def _rule_pieces(ink: np.ndarray, band: int) -> np.ndarray:
+    """Dashes of a broken rule inside the crop: thin pieces along an edge that no text makes.
+
+    A vertical piece in a side band that touches the top or bottom of the crop, or reaches
+    well above or below the rest of the ink (the text line); a horizontal piece in the top or
+    bottom band that touches the left or right end, or lies wholly above or below the rest of the
+    ink. A "1" beside a rule shares its line's extent; a "一" keeps off the crop's ends.
+    """
+    labels, stats = _components(ink)
+    h, w = ink.shape
+    if not len(stats):
+        return np.zeros_like(ink, dtype=bool)
+    drop = np.zeros(len(stats) + 1, dtype=bool)
+    thin = max(3, band // 2)
+    for i, (x, y, cw, ch) in enumerate(stats, start=1):
+        others = np.delete(stats, i - 1, axis=0)
+        if len(others):
+            top, bottom = others[:, 1].min(), (others[:, 1] + others[:, 3]).max()
+            left, right = others[:, 0].min(), (others[:, 0] + others[:, 2]).max()
+        if cw <= thin and ch >= 2 * cw and (x < band or x + cw > w - band):
+            touches = y <= 1 or y + ch >= h - 1
+            beyond = len(others) > 0 and (y < top - 0.3 * ch or y + ch > bottom + 0.3 * ch)
+            drop[i] = touches or beyond
+        elif ch <= thin and cw >= 2 * ch and (y < band or y + ch > h - band):
+            touches = x <= 1 or x + cw >= w - 1
+            outside = len(others) > 0 and (y + ch <= top or y >= bottom)
+            drop[i] = touches or outside
+    return drop[labels]
+
+
+def _specks(ink: np.ndarray) -> np.ndarray:
+    """Dots of dirt: components far smaller than the text that stand apart from it.
+
+    A dot counts as text (a decimal point, the "、" of a label) when a text-sized component
+    lies close to it on both sides along the line and it is within the line's height.
+    """
+    labels, stats = _components(ink)
+    if len(stats) < 2:
+        return np.zeros_like(ink, dtype=bool)
+    size = np.maximum(stats[:, 2], stats[:, 3])
+    line = float(size.max())
+    big = size >= 0.45 * line
+    drop = np.zeros(len(stats) + 1, dtype=bool)
+    for i, (x, y, cw, ch) in enumerate(stats):
+        if big[i] or size[i] > 0.35 * line:
+            continue
+        cx, cy = x + cw / 2, y + ch / 2
+        near = stats[big]
+        in_line = (near[:, 1] - 0.1 * line <= cy) & (cy <= near[:, 1] + near[:, 3] + 0.1 * line)
+        gap = 0.6 * line
+        left = in_line & (near[:, 0] + near[:, 2] <= cx) & (near[:, 0] + near[:, 2] >= x - gap)
+        right = in_line & (near[:, 0] >= cx) & (near[:, 0] <= x + cw + gap)
+        drop[i + 1] = not (left.any() and right.any())
+    return drop[labels]
 
 
 def _edge_slivers(ink: np.ndarray, scale: float) -> np.ndarray:

@@ -57,6 +57,10 @@ NARRATIVE_PREFIX = "narrative."
 _AMOUNT_REL_TOLERANCE = 1e-3
 
 
+# Reason given for a template field that no table cell gave.
+NOT_FOUND = "not found in the report's tables"
+
+
 class ValidateOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -87,6 +91,8 @@ class ValidateStage:
                that explains them, which gets the implied value as its suggestion.
             5. Numbers stated in the prose of `pages` are compared with the table: a
                disagreement flags the field, an agreement confirms a low-confidence reading.
+            6. A template field that no table cell gave is added as null and flagged, so a
+               person sees it rather than a silent gap.
 
         Args:
             template: the report's template.
@@ -101,6 +107,11 @@ class ValidateStage:
         self._flag_identities(template, fields, checks)
         if pages:
             checks += self._cross_check_prose(template, fields, pages)
+        for fid in template.fields:
+            if fid not in fields:
+                fields[fid] = FieldValue(
+                    value=None, raw=None, confidence=0.0, status=FieldStatus.FLAGGED, reasons=[NOT_FOUND]
+                )
         return fields, checks
 
     def _fields(self, readings: list[FieldReading]) -> dict[str, FieldValue]:

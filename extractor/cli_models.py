@@ -1,0 +1,66 @@
+"""`nianbao train` and `nianbao eval-classifier`: the cell classifier's commands."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+_log = logging.getLogger(__name__)
+
+# Where generated training data and cached page records go by default.
+_DEFAULT_DATA = Path(".cache/classifier")
+# The shipped weights.
+_DEFAULT_OUT = Path("models/cell_classifier")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the classifier commands to the CLI."""
+
+    @app.command("train")
+    def train_command(
+        out: Annotated[Path, typer.Option(help="artifacts folder (weights, vocab, manifest)")] = _DEFAULT_OUT,
+        data: Annotated[Path, typer.Option(help="working folder for generated reports and cached pages")] = _DEFAULT_DATA,
+        n: Annotated[int, typer.Option("--n", help="training reports to generate")] = 80,
+        seed: Annotated[int, typer.Option(help="seed of the training reports and of training")] = 1000,
+        heldout_n: Annotated[int, typer.Option(help="held-out reports for evaluation")] = 40,
+        heldout_seed: Annotated[int, typer.Option(help="seed of the held-out reports")] = 91000,
+        steps: Annotated[int, typer.Option(help="training steps at most")] = 1500,
+        minutes: Annotated[float, typer.Option(help="training wall-clock minutes at most")] = 15.0,
+        threads: Annotated[int, typer.Option(help="torch CPU threads")] = 1,
+        hidden: Annotated[int, typer.Option(help="hidden size")] = 128,
+        layers: Annotated[int, typer.Option(help="transformer layers")] = 2,
+        base_model: Annotated[Path | None, typer.Option(help="fine-tune from this local checkpoint folder")] = None,
+        real: Annotated[Path | None, typer.Option(help="folder of real report PDFs to evaluate on")] = Path("../shared/real-reports"),
+        real_truth: Annotated[Path, typer.Option(help="hand-read truth of the real reports")] = Path("tests/data/real/truth"),
+    ) -> None:
+        """Generate data, train the cell classifier, evaluate it beside the rule-based matcher."""
+        from models.run import train_and_evaluate
+        from models.train import TrainConfig
+
+        config = TrainConfig(seed=seed, hidden=hidden, layers=layers, steps=steps, minutes=minutes,
+                             threads=threads, base_model=base_model)
+        manifest = train_and_evaluate(out, data, n, seed, heldout_n, heldout_seed, config,
+                                      real if real and real.is_dir() else None, real_truth)
+        typer.echo(json.dumps(manifest["metrics"], ensure_ascii=False, indent=1))
+        typer.echo(f"wrote {out}")
+
+    @app.command("eval-classifier")
+    def eval_classifier_command(
+        artifacts: Annotated[Path, typer.Option(help="trained classifier folder")] = _DEFAULT_OUT,
+        data: Annotated[Path, typer.Option(help="working folder for generated reports and cached pages")] = _DEFAULT_DATA,
+        heldout_n: Annotated[int, typer.Option(help="held-out reports")] = 40,
+        heldout_seed: Annotated[int, typer.Option(help="seed of the held-out reports")] = 91000,
+        real: Annotated[Path | None, typer.Option(help="folder of real report PDFs")] = Path("../shared/real-reports"),
+        real_truth: Annotated[Path, typer.Option(help="hand-read truth of the real reports")] = Path("tests/data/real/truth"),
+    ) -> None:
+        """Score a trained classifier and every combination mode beside the baseline (writes EVAL.md)."""
+        from models.data import render
+        from models.run import evaluate_artifacts
+
+        pdfs = render(data / f"heldout-{heldout_seed}", heldout_n, heldout_seed)
+        metrics = evaluate_artifacts(artifacts, data, pdfs, real if real and real.is_dir() else None, real_truth)
+        typer.echo(json.dumps(metrics, ensure_ascii=False, indent=1))

@@ -1,0 +1,109 @@
+"""`nianbao train` end to end: data, training, evaluation, manifest.
+
+The manifest (``manifest.json`` beside the weights) records what a run was: the data seeds and
+sizes, the hyper-parameters, the measured numbers and the SHA-256 of the weights, so a shipped
+model can be traced to the command that made it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import platform
+from dataclasses import asdict
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from extractor.pipeline import Pipeline
+from extractor.stages.classify import ClassifyOptions, ClassifyStage, CombineMode
+from models.data import load_documents, render
+from models.evaluate import (
+    cell_scores,
+    gather_truth,
+    reliability,
+    reliability_markdown,
+    run_modes,
+    side_by_side,
+    side_by_side_markdown,
+)
+from models.train import TrainConfig, train
+
+_log = logging.getLogger(__name__)
+
+# The manifest file of an artifacts folder.
+MANIFEST = "manifest.json"
+# The evaluation summary written beside the manifest (Markdown, for the README).
+REPORT = "EVAL.md"
+
+
+def train_and_evaluate(out: Path, data: Path, n: int, seed: int, heldout_n: int, heldout_seed: int,
+                       config: TrainConfig, real: Path | None = None, real_truth: Path | None = None) -> dict:
+    """Generate data, train, evaluate against the baseline, write weights and manifest into `out`.
+
+    Args:
+        out: artifacts folder for the weights, vocabulary, manifest and EVAL.md.
+        data: working folder for the generated reports and their cached page records.
+        n, seed: training reports (digital synthetic, documents 0..n-1 of `seed`).
+        heldout_n, heldout_seed: held-out reports for evaluation (a different seed).
+        config: training hyper-parameters.
+        real, real_truth: optional folder of real report PDFs and of their hand-read truth.
+
+    Returns:
+        The manifest.
+    """
+    pipeline = Pipeline()
+    train_pdfs = render(data / f"train-{seed}", n, seed)
+    heldout_pdfs = render(data / f"heldout-{heldout_seed}", heldout_n, heldout_seed)
+    train_docs = load_documents(train_pdfs, pipeline)
+    result = train(train_docs, out, config)
+    manifest = {
+        "model": "LayoutLMForTokenClassification (transformers), character vocabulary, grid-cell boxes",
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "data": {"train": {"seed": seed, "n": n, "level": "digital", "ocr_noise": "models/noise.py"},
+                 "heldout": {"seed": heldout_seed, "n": heldout_n, "level": "digital"}},
+        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()},
+        "training": asdict(result),
+    }
+    manifest["metrics"] = evaluate_artifacts(out, data, heldout_pdfs, real, real_truth)
+    weights = out / "model.safetensors"
+    manifest["weights"] = {"file": weights.name, "bytes": weights.stat().st_size,
+                           "sha256": hashlib.sha256(weights.read_bytes()).hexdigest()}
+    manifest["packages"] = {p: _version(p) for p in ("torch", "transformers", "numpy")} | {"python": platform.python_version()}
+    (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return manifest
+
+
+def evaluate_artifacts(artifacts: Path, data: Path, heldout_pdfs: list[Path], real: Path | None = None,
+                       real_truth: Path | None = None) -> dict:
+    """Score a trained classifier on held-out reports (and real ones) beside the baseline; write EVAL.md."""
+    stage = ClassifyStage(ClassifyOptions(artifacts_path=artifacts))
+    pipeline = Pipeline()
+    heldout_docs = load_documents(heldout_pdfs, pipeline)
+    metrics: dict = {"heldout_cells": cell_scores(stage, heldout_docs)}
+    modes = list(CombineMode)
+    runs = run_modes(heldout_pdfs, stage, data / "pred-heldout", modes)
+    truth = gather_truth(heldout_pdfs, heldout_pdfs[0].parent, data / "truth-heldout")
+    metrics["heldout_fields"] = side_by_side(truth, runs)
+    metrics["assemble_seconds"] = {m: r["seconds"] for m, r in runs.items()}
+    metrics["reliability"] = reliability(stage, heldout_docs)
+    md = ["# Cell classifier: evaluation", "",
+          f"Held-out generated reports: {len(heldout_pdfs)} digital ({heldout_pdfs[0].parent.name}).", "",
+          side_by_side_markdown(metrics["heldout_fields"]), "",
+          "Reliability of the classifier's field confidence (held-out):", "", reliability_markdown(metrics["reliability"])]
+    if real and real_truth and real.is_dir():
+        pdfs = sorted(p for p in real.glob("*.pdf") if (real_truth / f"{p.stem}.truth.json").is_file())
+        if pdfs:
+            real_runs = run_modes(pdfs, stage, data / "pred-real", modes, cache_dir=data / "real-pages")
+            metrics["real_fields"] = side_by_side(gather_truth(pdfs, real_truth, data / "truth-real"), real_runs)
+            md += ["", f"Real reports ({len(pdfs)}):", "", side_by_side_markdown(metrics["real_fields"])]
+    (artifacts / REPORT).write_text("\n".join(md) + "\n", encoding="utf-8")
+    return metrics
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
