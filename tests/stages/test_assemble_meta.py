@@ -38,3 +38,11 @@ def test_title_with_nian_niandu_and_dotted_date():
     page1 = "祥云县应急管理局\n2020 年年度政府信息公开工作报告\n为深入贯彻《条例》要求，现\n将我局2020年度政府信息公开工作年度报告如下：\n一、总体情况"
     meta = extract_meta([page1, "祥云县应急管理局\n2021.02.06\n- 5 -"])
     assert (meta.agency, meta.year, meta.published) == ("祥云县应急管理局", 2020, "2021-02-06")
+
+
+def test_misread_title_words_still_give_the_title_not_the_prose():
+    # OCR reads 公开 as 公天 in the title; the prose below restates the title correctly.
+    # The title still gives agency and year; the prose is never taken for an agency name.
+    page1 = "广州市天河区财政局\n2021年政府信息公天工作年度报告\n为深入贯彻《条例》要求，现将我局2021年度政府信息公开工作年度报告如下："
+    meta = extract_meta([page1, "广州市天河区财政局\n2022年3月20日"])
+    assert (meta.agency, meta.year) == ("广州市天河区财政局", 2021)

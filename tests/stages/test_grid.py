@@ -184,3 +184,47 @@ def test_half_ruled_table_falls_back_to_token_alignment():
             tokens.append(TextToken(text=str(r * 10 + c), bbox=BBox(x1=x, y1=35 + 50 * r, x2=x + 30, y2=55 + 50 * r)))
     table = GridStage().predict(image, BBox(x1=10, y1=10, x2=450, y2=180), tokens, page_index=0)
     assert (table.n_rows, table.n_cols, table.ruled) == (3, 4, False)
+
+
+def _dash_out(xs: list[int], ys: list[int], h_hole: int = 26, v_hole: int = 16) -> list[tuple[int, int, int, int]]:
+    """A white hole in the middle of every edge of the grid (a poor copy). Row rules: 26 px,
+    more than is bridged, so no edge is covered enough to count as ruled as it is, but the
+    pieces left run in from the crossings. Column rules: 16 px, bridged."""
+    gaps = []
+    # Not in the first and last stretch of a rule (an unbroken piece must reach the frame), and
+    # not in the short rules of the header block (pieces of them would meet no rule at all).
+    for y in ys[3:-1]:
+        gaps += [((a + b - h_hole) // 2, y - 3, (a + b + h_hole) // 2, y + 3) for a, b in zip(xs[1:-2], xs[2:-1])]
+    for x in xs:
+        gaps += [(x - 3, (a + b - v_hole) // 2, x + 3, (a + b + v_hole) // 2) for a, b in zip(ys[1:-2], ys[2:-1])]
+    return gaps
+
+
+def test_dashed_rules_keep_the_cells_apart():
+    # Every edge broken by a hole in its middle (see _dash_out). Value cells stay single, the real
+    # merged cells (header block, group label) stay merged.
+    image, tokens = _draw_table(_XS, _YS, _MERGED, _TEXTS, gaps=_dash_out(_XS, _YS))
+    table = GridStage().predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0)
+    assert (table.n_rows, table.n_cols) == (7, 6)
+    assert _spans(table) == set(_MERGED)
+    assert _text(table, 3, 2) == "21" and _text(table, 6, 5) == "305"
+
+
+def test_rule_stopping_short_of_a_crossing_still_counts():
+    # A column rule (x = 410) that stops 18 px short of the table's top and bottom rules: one
+    # end meets a row rule closely (it crosses row rules in between), the other from a little way off.
+    image, tokens = _draw_table(_XS, _YS, [], {(3, 3): "1", (3, 4): "2"})
+    cv2.line(image, (410, 20), (410, 38), (255, 255, 255), 3)
+    cv2.line(image, (410, 422), (410, 440), (255, 255, 255), 3)
+    table = GridStage().predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0)
+    assert table.n_cols == 6
+    assert _text(table, 3, 3) == "1" and _text(table, 3, 4) == "2"
+
+
+def test_red_seal_strokes_are_not_rules():
+    # A red seal (a ring and a bar) stamped over the table adds no row or column.
+    image, tokens = _draw_table(_XS, _YS, [], {(3, 3): "1"})
+    cv2.circle(image, (300, 250), 90, (220, 30, 30), 6)
+    cv2.line(image, (240, 150), (240, 350), (220, 30, 30), 6)
+    table = GridStage().predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0)
+    assert (table.n_rows, table.n_cols) == (7, 6)

@@ -111,3 +111,16 @@ def test_layout_stage_finds_both_tables_of_a_real_page():
     assert len(tables) == 2 and tables[0].bbox.y2 < tables[1].bbox.y1
     assert "figure" not in {r.label for r in regions}
     assert tables[1].bbox.iou(BBox(x1=213, y1=1060, x2=1432, y2=2157)) > 0.95
+
+
+def test_a_part_of_a_table_found_on_its_own_is_dropped():
+    # A scan with a broken outer rule: the rules give the whole table and also its first rows as
+    # a table of their own; the model adds a box over the same part. One table region is left.
+    whole = _region("table", (100, 200, 1000, 900), 0.9)
+    part = _region("table", (150, 200, 950, 280), 0.9)
+    model_part = _region("table", (140, 190, 960, 300), 0.8)
+    text = _region("text", (100, 50, 900, 120), 0.9)
+    merged = merge_regions([model_part, text], [part, whole])
+    tables = [r for r in merged if r.label == "table"]
+    assert len(tables) == 1 and tables[0].bbox == whole.bbox
+    assert any(r.label == "text" for r in merged)

@@ -9,10 +9,9 @@ from extractor.datamodel import ReportMeta
 from extractor.stages.assemble.text import compact, nfkc
 from extractor.templates import template_for_year
 
-# "<agency><year>年(度)政府信息公开工作(年度)报告" once spaces and line breaks are removed.
-_TITLE = re.compile(
-    r"(?P<agency>[\u4e00-\u9fff（）()]{2,40}?)?(?P<year>20\d{2})年(?:年度|度)?(?:政府)?信息公开工作(?:年度)?报告"
-)
+# "<agency><year>年(度)政府信息公开工作(年度)报告" once spaces and line breaks are removed; the words
+# between the year and 报告 may be misread by OCR (公开 → 公天), so only their length is fixed.
+_TITLE = re.compile(r"(?P<agency>[\u4e00-\u9fff（）()]{2,40}?)?(?P<year>20\d{2})年(?:年度|度)?[\u4e00-\u9fff]{4,14}?报告")
 # A date in Arabic digits: 2026年1月21日, or 2026.01.21 / 2026-01-21 / 2026/1/21.
 _DATE = re.compile(r"(20\d{2})(?:年(\d{1,2})月(\d{1,2})日|[.．/\-](\d{1,2})[.．/\-](\d{1,2})(?!\d))")
 # A date in Chinese numerals: 二〇二六年一月二十一日.
@@ -93,7 +92,8 @@ def extract_meta(page_texts: list[str]) -> ReportMeta:
     if title:
         meta.year = int(title["year"])
         agency = _AGENCY_NOISE.sub("", title["agency"] or "")
-        meta.agency = agency or None
+        # Words before the year that do not end like a body's name are prose, not an agency.
+        meta.agency = agency if _AGENCY_NAME.search(agency) else None
     # Only whitespace is dropped here: the dots of "2021.02.06" are part of the date.
     tail = re.sub(r"\s+", "", nfkc(" ".join(page_texts[-2:])))
     dates = _dates(tail)

@@ -88,11 +88,13 @@ def line_masks(ink: np.ndarray, params: LineParams) -> tuple[np.ndarray, np.ndar
         1. Close tiny gaps along each direction so a broken rule becomes one run.
         2. Open with a long thin kernel: only runs at least the kernel long survive, which keeps
            rules and drops text strokes.
-        3. Close again along the direction with the gap length, joining the surviving pieces of a
-           dashed or faint rule.
+        3. Close again along the direction with twice the gap length, joining the surviving
+           pieces of a dashed or faint rule.
     """
-    h_close = cv2.getStructuringElement(cv2.MORPH_RECT, (params.gap, 1))
-    v_close = cv2.getStructuringElement(cv2.MORPH_RECT, (1, params.gap))
+    # Pieces that survived the opening are rule for sure, so they may be bridged across longer
+    # dropouts than the text-safe pre-close allows (a poor copy breaks rules every few mm).
+    h_close = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * params.gap, 1))
+    v_close = cv2.getStructuringElement(cv2.MORPH_RECT, (1, 2 * params.gap))
     h_open = cv2.getStructuringElement(cv2.MORPH_RECT, (params.h_kernel, 1))
     v_open = cv2.getStructuringElement(cv2.MORPH_RECT, (1, params.v_kernel))
     # Before opening, close only short dropouts: a wider close would join text strokes into rules.

@@ -14,6 +14,11 @@ _log = logging.getLogger(__name__)
 
 # A grid edge counts as ruled when the mask covers at least this fraction of it.
 _EDGE_COVERAGE = 0.6
+# An edge whose long-rule coverage is at least this holds part of a rule: it is merged over only
+# where the merged cell stays a rectangle.
+_PARTIAL_RULE = 0.15
+# A rule meets a crossing rule when its end comes this many line tolerances near it.
+_TOUCH_REACH = 2.5
 # An edge the long rules missed is kept when short rule pieces cover this share of it...
 _BROKEN_COVERAGE = 0.3
 # ... and unbroken ink runs in from its real corners over this share (text keeps off the rules).
@@ -66,12 +71,17 @@ def _crossed(
     """Keep boundaries whose rules meet at least two boundaries of the other direction.
 
     A long stroke of text or an underline touches no column rule, a real row rule touches at
-    least the table's two side rules.
+    least the table's two side rules (one of them maybe from a little way off, see below).
     """
     kept = []
+    # On a poor copy a rule breaks near the crossings, and a piece of it can stop a couple of
+    # millimetres short of a rule it meets: one of the two meetings may be that loose. Not both:
+    # a text stroke (the bottom of "企业") keeps a cell's padding from the rules at either end.
+    reach = _TOUCH_REACH * tol
     for pos, segs in bounds:
-        hits = sum(1 for opos, osegs in others if any(_touches(s, opos, osegs, tol) for s in segs))
-        if hits >= 2:
+        close = sum(1 for opos, osegs in others if any(_touches(s, opos, osegs, tol) for s in segs))
+        loose = sum(1 for opos, osegs in others if any(_touches(s, opos, osegs, reach) for s in segs))
+        if close >= 1 and loose >= 2:
             kept.append((pos, segs))
     return kept
 
@@ -152,10 +162,18 @@ def ruled_grid(
         2. Drop boundaries whose rules do not meet two rules of the other direction (text
            strokes, underlines), and add outer boundaries where rules run past the last one.
         3. For every edge between two neighbouring grid positions, measure how much of it the
-           line mask covers: an uncovered edge means the two positions belong to one merged cell.
-        4. Union the positions joined by missing edges; each group's bounding rectangle is a cell.
-           A group that is not a rectangle (a rule broken on a scan beyond repair) is split back
-           into single cells and counted in ``repaired``.
+           line mask covers: an uncovered edge means the two positions belong to one merged cell,
+           unless (with `ink` given) short rule pieces run along it in from its real corners (a
+           rule broken on a poor copy; the text of a merged cell keeps clear of the rules).
+        4. Union the positions joined by edges with no rule at all; then those joined by edges
+           holding part of a rule, weakest first, only where the merged cell stays a rectangle.
+           Each group's bounding rectangle is a cell. A group that is still not a rectangle is
+           split back into single cells and counted in ``repaired``.
+
+    Args:
+        horizontal, vertical: the line masks (:func:`line_masks`).
+        params: pixel sizes at the image's resolution.
+        ink: the binarised crop the masks came from; without it broken rules are not looked for.
 
     Returns:
         The grid, or None when fewer than two row or two column boundaries were found.
@@ -206,6 +224,8 @@ def ruled_grid(
         )
         return run >= _BROKEN_FROM_CORNERS or (cov >= 2 * _BROKEN_COVERAGE and run >= _BROKEN_FROM_CORNERS / 2)
 
+    # Missing edges: (long-rule coverage, position a, position b). Broken rules are not missing.
+    missing: list[tuple[float, int, int]] = []
     for r in range(n_rows):
         # Trim the ends of each stretch: corners are inked by the crossing rule.
         margin = min(tol, (ys[r + 1] - ys[r]) / 4)
@@ -216,7 +236,7 @@ def ruled_grid(
             if cov < _EDGE_COVERAGE and not (
                 v_short is not None and broken(v_short, horizontal, False, xs[c], ys[r], ys[r + 1])
             ):
-                union(r * n_cols + c - 1, r * n_cols + c)
+                missing.append((cov, r * n_cols + c - 1, r * n_cols + c))
     for c in range(n_cols):
         margin = min(tol, (xs[c + 1] - xs[c]) / 4)
         for r in range(1, n_rows):
@@ -226,7 +246,34 @@ def ruled_grid(
             if cov < _EDGE_COVERAGE and not (
                 h_short is not None and broken(h_short, vertical, True, ys[r], xs[c], xs[c + 1])
             ):
-                union((r - 1) * n_cols + c, r * n_cols + c)
+                missing.append((cov, (r - 1) * n_cols + c, r * n_cols + c))
+
+    # Edges with no rule at all merge their cells. An edge with part of a rule left (a rule
+    # broken beyond bridging) merges only where the merged cell stays a rectangle, weakest first.
+    members: dict[int, list[int]] = {i: [i] for i in range(n_rows * n_cols)}
+
+    def rectangular(group: list[int]) -> bool:
+        rows = [m // n_cols for m in group]
+        cols = [m % n_cols for m in group]
+        return (max(rows) - min(rows) + 1) * (max(cols) - min(cols) + 1) == len(group)
+
+    def merge(a: int, b: int, check: bool) -> None:
+        ra, rb = find(a), find(b)
+        if ra == rb:
+            return
+        joined = members[ra] + members[rb]
+        if check and not rectangular(joined):
+            return
+        union(ra, rb)
+        root = find(ra)
+        members[root] = joined
+        members.pop(rb if root == ra else ra, None)
+
+    for cov, a, b in missing:
+        if cov < _PARTIAL_RULE:
+            merge(a, b, check=False)
+    for cov, a, b in sorted(m for m in missing if m[0] >= _PARTIAL_RULE):
+        merge(a, b, check=True)
 
     groups: dict[int, list[int]] = {}
     for idx in range(n_rows * n_cols):

@@ -60,14 +60,17 @@ def merge_regions(model: list[LayoutRegion], ruled: list[LayoutRegion]) -> list[
     """Combine model regions with tables found from rules.
 
     Steps:
+        0. A ruled table mostly inside a larger ruled table is a part of it and is dropped.
         1. A ruled table is kept with its own (line-exact) box; it takes the highest score of
            the model's table or figure boxes on the same object, and those boxes are dropped.
            So a ruled table the model called "figure" comes out as a table.
-        2. Model tables with no ruled table on them (borderless tables) are kept.
+        2. Model tables with no ruled table on them (borderless tables) are kept, one per
+           object: a model table mostly over a table already kept is dropped.
         3. Other model regions mostly inside a table (cell text seen as paragraphs) are dropped.
     """
     out: list[LayoutRegion] = []
     used: set[int] = set()
+    ruled = _drop_nested(ruled)
     for table in ruled:
         score = table.score
         for i, region in enumerate(model):
@@ -81,6 +84,8 @@ def merge_regions(model: list[LayoutRegion], ruled: list[LayoutRegion]) -> list[
         if i in used:
             continue
         if region.label == "table":
+            if any(_overlap_of_smaller(region, t) > _SAME_OBJECT for t in tables):
+                continue  # a second box on a table already kept (a part of it, or the whole)
             out.append(region)
             tables.append(region)
     for i, region in enumerate(model):
@@ -91,6 +96,18 @@ def merge_regions(model: list[LayoutRegion], ruled: list[LayoutRegion]) -> list[
             continue
         out.append(region)
     return reading_order(out)
+
+
+def _drop_nested(tables: list[LayoutRegion]) -> list[LayoutRegion]:
+    """Tables with no other table mostly over them: a part of a table found on its own (a
+    block of rows whose outer rule is broken on a scan) is dropped for the whole table."""
+    ordered = sorted(tables, key=lambda t: -t.bbox.area)
+    kept: list[LayoutRegion] = []
+    for table in ordered:
+        if any(_overlap_of_smaller(table, k) > _SAME_OBJECT for k in kept):
+            continue
+        kept.append(table)
+    return [t for t in tables if any(t is k for k in kept)]
 
 
 def reading_order(regions: list[LayoutRegion]) -> list[LayoutRegion]:

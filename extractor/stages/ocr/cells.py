@@ -8,6 +8,7 @@ Full-page OCR finds text lines that cross cell borders on scans and reads the ru
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -71,10 +72,14 @@ def _text_ink(gray: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
         threshold = min(threshold, max(float(otsu), paper - 110))
     ink = gray < threshold
     text = ink & ~near_rules
-    slivers = _edge_slivers(text, scale) | _rule_pieces(text, band)
-    text &= ~slivers
-    specks = _specks(text)
-    return text & ~specks, rules | slivers | specks
+    removed = np.zeros_like(text)
+    # Twice: a speck or dash can hide another one (it sets the extent the other is judged by).
+    for _ in range(2):
+        noise = _edge_slivers(text, scale) | _rule_pieces(text, band)
+        noise |= _specks(text & ~noise)
+        text &= ~noise
+        removed |= noise
+    return text, rules | removed
 
 
 def _components(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -96,8 +101,11 @@ def _rule_pieces(ink: np.ndarray, band: int) -> np.ndarray:
         return np.zeros_like(ink, dtype=bool)
     drop = np.zeros(len(stats) + 1, dtype=bool)
     thin = max(3, band // 2)
+    # The text line's extent comes from the text-sized components, not from specks and dashes.
+    size = np.maximum(stats[:, 2], stats[:, 3])
+    texty = (size >= 0.5 * size.max()) & (np.minimum(stats[:, 2], stats[:, 3]) > thin)
     for i, (x, y, cw, ch) in enumerate(stats, start=1):
-        others = np.delete(stats, i - 1, axis=0)
+        others = stats[texty & (np.arange(len(stats)) != i - 1)]
         if len(others):
             top, bottom = others[:, 1].min(), (others[:, 1] + others[:, 3]).max()
             left, right = others[:, 0].min(), (others[:, 0] + others[:, 2]).max()
@@ -115,8 +123,8 @@ def _rule_pieces(ink: np.ndarray, band: int) -> np.ndarray:
 def _specks(ink: np.ndarray) -> np.ndarray:
     """Dots of dirt: components far smaller than the text that stand apart from it.
 
-    A dot counts as text (a decimal point, the "、" of a label) when a text-sized component
-    lies close to it on both sides along the line and it is within the line's height.
+    A dot counts as text (a decimal point, the "、" of a label, a stroke of a character) when
+    it is within the line's height and a text-sized component lies close to it along the line.
     """
     labels, stats = _components(ink)
     if len(stats) < 2:
@@ -134,7 +142,7 @@ def _specks(ink: np.ndarray) -> np.ndarray:
         gap = 0.6 * line
         left = in_line & (near[:, 0] + near[:, 2] <= cx) & (near[:, 0] + near[:, 2] >= x - gap)
         right = in_line & (near[:, 0] >= cx) & (near[:, 0] <= x + cw + gap)
-        drop[i + 1] = not (left.any() and right.any())
+        drop[i + 1] = not (left.any() or right.any())
     return drop[labels]
 
 
@@ -228,6 +236,27 @@ def _cell_lines(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOpti
     return lines
 
 
+# Marks a recogniser makes of specks and rule dashes at the ends of a number.
+_JUNK = ".·。,，、'`\"|!！:：;；「」『』[]()（）_–—一~°*"
+# A cell reading only one of these is a zero drawn badly (a blot or a dash across it).
+_ZERO_LOOKALIKES = frozenset("θΘOoοОоQ")
+_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+
+
+def tidy_number(text: str) -> str:
+    """A cell reading that is a number with marks around it, as the number alone.
+
+    "0." / ".0" / "–0" / "0」" -> "0"; a lone "θ" or "O" -> "0". Anything else is left as read:
+    label text, and numbers with something inside them (those need a look, not a guess).
+    """
+    core = text.strip(_JUNK + " ")
+    if core != text.strip() and _NUMBER.fullmatch(core):
+        return core
+    if len(text.strip()) == 1 and text.strip() in _ZERO_LOOKALIKES:
+        return "0"
+    return text
+
+
 def read_table_cells(
     table: Table, image: np.ndarray, recognise: Recogniser, dpi: float, options: CellReadOptions | None = None
 ) -> Table:
@@ -263,7 +292,7 @@ def read_table_cells(
     cells = [
         cell.model_copy(
             update={
-                "text": "".join(texts.get(i, [])),
+                "text": tidy_number("".join(texts.get(i, []))),
                 "token_texts": texts.get(i, []),
                 "score": scores.get(i, 1.0),
             }

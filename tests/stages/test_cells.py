@@ -1,0 +1,94 @@
+"""Cell-crop reading: what reaches the recogniser (no model: a recorder stands in for it)."""
+
+from __future__ import annotations
+
+import glob
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from extractor.datamodel import BBox, Cell, Table
+from extractor.stages.ocr.cells import _text_ink, read_table_cells, tidy_number
+
+_FONTS = sorted(glob.glob("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"))
+
+
+def _cell_image(text: str, ink: int = 0, paper: int = 235, left: bool = False) -> np.ndarray:
+    """A 110 x 46 px cell (200 dpi) with dark rules on all four sides and `text` inside."""
+    img = Image.new("L", (110, 46), paper)
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((0, 0, 109, 45), outline=40, width=2)
+    font = ImageFont.truetype(_FONTS[0], 24) if _FONTS else ImageFont.load_default(24)
+    if left:
+        draw.text((10, 23), text, font=font, fill=ink, anchor="lm")
+    else:
+        draw.text((55, 23), text, font=font, fill=ink, anchor="mm")
+    return np.array(img)
+
+
+def _components(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
+    import cv2
+
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    return [tuple(int(v) for v in s[:4]) for s in stats[1:]]
+
+
+def test_faint_digit_beside_dark_rules_is_kept_whole():
+    # A light grey "0" (a pale print) next to black rules: the threshold comes from the cell's
+    # interior, so the digit is one closed component, not a few specks.
+    gray = _cell_image("0", ink=150, left=True)
+    text, _ = _text_ink(gray, 1.0)
+    comps = _components(text)
+    assert len(comps) == 1
+    x, y, w, h = comps[0]
+    assert h >= 12 and w >= 8
+
+
+def test_rule_dash_and_speck_are_removed():
+    # A broken left rule leaves a dash near the top-left corner, and a speck of dirt sits far to
+    # the right of the digit: only the digit is text.
+    gray = _cell_image("4")
+    gray[:, :3] = 235  # the left rule has gone ...
+    gray[4:18, 2:6] = 60  # ... except one dash near the top
+    gray[30:33, 95:98] = 70  # a speck
+    text, _ = _text_ink(gray, 1.0)
+    comps = _components(text)
+    assert len(comps) == 1 and 40 <= comps[0][0] <= 60
+
+
+def test_decimal_point_is_kept():
+    gray = _cell_image("1.5")
+    text, _ = _text_ink(gray, 1.0)
+    assert len(_components(text)) == 3
+
+
+@pytest.mark.parametrize(
+    ("read", "expected"),
+    [("0.", "0"), (".0", "0"), ("–0", "0"), ("0」", "0"), ("一0", "0"), ("θ", "0"), ("O", "0"),
+     ("-3", "-3"), ("12.5", "12.5"), ("1,234", "1,234"), ("一、本年新收", "一、本年新收"), ("3—T", "3—T"), ("E0", "E0")],
+)
+def test_tidy_number(read, expected):
+    assert tidy_number(read) == expected
+
+
+def test_cells_are_read_from_line_crops_and_tidied():
+    # Two cells: a "0" with a speck beside it, and a blank one. The recogniser is asked once,
+    # for one line crop, and its trailing mark is dropped.
+    page = np.full((60, 240, 3), 235, dtype=np.uint8)
+    page[5:51, 10:120] = _cell_image("0")[:, :, None]
+    page[5:51, 120:230] = _cell_image("")[:, :, None]
+    cells = [
+        Cell(row=0, col=0, text="", bbox=BBox(x1=10, y1=5, x2=120, y2=51), page=0),
+        Cell(row=0, col=1, text="", bbox=BBox(x1=120, y1=5, x2=230, y2=51), page=0),
+    ]
+    table = Table(n_rows=1, n_cols=2, cells=cells, pages=[0], bbox=BBox(x1=10, y1=5, x2=230, y2=51))
+    calls = []
+
+    def recognise(crops):
+        calls.append(len(crops))
+        return [("0.", 0.9) for _ in crops]
+
+    out = read_table_cells(table, page, recognise, 200.0)
+    assert calls == [1]
+    assert [c.text for c in out.cells] == ["0", ""]
