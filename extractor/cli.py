@@ -23,12 +23,16 @@ def extract(
     out: Annotated[Path, typer.Option("--out", help="output folder: <doc-id>.json per report + dataset.csv")],
     template: Annotated[str | None, typer.Option(help="force a template (gov-2021 or gov-2019) instead of detecting it")] = None,
     dpi: Annotated[int, typer.Option(help="resolution for rendering and OCR")] = 200,
+    matcher: Annotated[
+        str, typer.Option(help="rules | classifier | rules_first | classifier_first: who maps cells to fields")
+    ] = "rules_first",
 ) -> None:
-    """Run the whole pipeline in-process (SQLite-free, no servers) and write the results."""
+    """Run the whole pipeline in-process (no servers) and write the results."""
     from extractor.pipeline import PipelineOptions, run_extract
+    from extractor.stages.classify import ClassifyOptions, CombineMode
 
     out.mkdir(parents=True, exist_ok=True)
-    options = PipelineOptions(dpi=dpi, template=template)
+    options = PipelineOptions(dpi=dpi, template=template, classify=ClassifyOptions(mode=CombineMode(matcher)))
     summary = run_extract(paths, out, options, progress=lambda msg: typer.echo(msg, err=True))
     typer.echo(summary.describe())
     if summary.documents == 0:
@@ -105,11 +109,13 @@ def bench(
 
 
 def _register_service_commands() -> None:
+    from extractor.cli_models import register as register_models
     from extractor.cli_review import register as register_review
     from extractor.cli_service import register as register_service
 
     register_service(app)
     register_review(app)
+    register_models(app)
 
 
 _register_service_commands()

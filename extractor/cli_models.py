@@ -57,10 +57,14 @@ def register(app: typer.Typer) -> None:
         real: Annotated[Path | None, typer.Option(help="folder of real report PDFs")] = Path("../shared/real-reports"),
         real_truth: Annotated[Path, typer.Option(help="hand-read truth of the real reports")] = Path("tests/data/real/truth"),
     ) -> None:
-        """Score a trained classifier and every combination mode beside the baseline (writes EVAL.md)."""
+        """Score a trained classifier and every combination mode beside the baseline.
+
+        Refits the calibration, writes EVAL.md and updates the manifest's metrics.
+        """
         from models.data import render
-        from models.run import evaluate_artifacts
+        from models.run import evaluate_artifacts, update_manifest_metrics
 
         pdfs = render(data / f"heldout-{heldout_seed}", heldout_n, heldout_seed)
         metrics = evaluate_artifacts(artifacts, data, pdfs, real if real and real.is_dir() else None, real_truth)
+        update_manifest_metrics(artifacts, metrics)
         typer.echo(json.dumps(metrics, ensure_ascii=False, indent=1))

@@ -23,6 +23,7 @@ from extractor.datamodel import BBox, DocumentInfo, DocumentResult, PageRecord, 
 from extractor.ingest import InputDocument, iter_inputs
 from extractor.output import INPUT_ERRORS_FILE, write_dataset, write_document
 from extractor.stages.assemble import AssembleOptions, AssembleStage
+from extractor.stages.classify import ClassifiedAssembleStage, ClassifyOptions, ClassifyStage, CombineMode
 from extractor.stages.grid import GridOptions, create_grid_stage, join_continued
 from extractor.stages.layout import LayoutOptions, LayoutStage
 from extractor.stages.ocr import OcrStage, RapidOcrOptions
@@ -58,6 +59,7 @@ class PipelineOptions(BaseModel):
     ocr: RapidOcrOptions = Field(default_factory=RapidOcrOptions)
     layout: LayoutOptions = Field(default_factory=LayoutOptions)
     grid: GridOptions = Field(default_factory=GridOptions)
+    classify: ClassifyOptions = Field(default_factory=ClassifyOptions)
     validate_: ValidateOptions = Field(default_factory=ValidateOptions, alias="validate")
 
 
@@ -70,6 +72,10 @@ class Pipeline:
         self._layout: LayoutStage | None = None
         self.grid = create_grid_stage(self.options.grid)
         self.assemble = AssembleStage(AssembleOptions(template=self.options.template))
+        classify = self.options.classify
+        if classify.enabled and classify.mode is not CombineMode.RULES:
+            # The rule-based matcher's readings, combined with the cell classifier's (README).
+            self.assemble = ClassifiedAssembleStage(self.assemble, ClassifyStage(classify), classify.mode)
         self.validate = ValidateStage(self.options.validate_)
 
     @property

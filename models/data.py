@@ -58,6 +58,7 @@ def understand(pdf: Path, pipeline: Pipeline, cache_dir: Path | None = None) -> 
         return [PageRecord.model_validate(p) for p in json.loads(cache.read_text(encoding="utf-8"))]
     with open_document(pdf) as source:
         pages = [pipeline.understand_page(source, i) for i in range(len(source))]
+    cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps([p.model_dump(mode="json") for p in pages], ensure_ascii=False), encoding="utf-8")
     return pages
 

@@ -14,15 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
-from extractor.datamodel import DocumentInfo, DocumentResult
+from extractor.datamodel import BBox, DocumentInfo, DocumentResult, Table
 from extractor.evaluation import evaluate
-from extractor.evaluation.compare import values_match
 from extractor.output import write_document
 from extractor.pipeline import Pipeline
 from extractor.stages.classify import ClassifiedAssembleStage, ClassifyStage, CombineMode, read_fields
 from extractor.stages.classify.labels import OTHER, VALUE
-from extractor.templates import ValueType, get_template
+from extractor.templates import get_template
 from models.data import LabelledDocument, understand
+from models.noise import ocr_noise
 
 _log = logging.getLogger(__name__)
 
@@ -53,8 +53,13 @@ def cell_scores(stage: ClassifyStage, docs: list[LabelledDocument]) -> dict[str,
 
 
 def run_modes(pdfs: list[Path], stage: ClassifyStage, out: Path, modes: list[CombineMode],
-              cache_dir: Path | None = None) -> dict[str, dict]:
+              cache_dir: Path | None = None, noise: float = 0.0, seed: int = 0) -> dict[str, dict]:
     """Extract every PDF once per mode (page records cached) into ``out/<mode>/``.
+
+    Args:
+        noise: OCR noise scale applied to the text of every table cell first (0: none), the
+            same noisy text for every mode.
+        seed: seed of that noise.
 
     Returns:
         mode → the prediction folder's path (as a string) and the seconds spent assembling.
@@ -62,6 +67,10 @@ def run_modes(pdfs: list[Path], stage: ClassifyStage, out: Path, modes: list[Com
     pipeline = Pipeline()
     rules = pipeline.assemble
     pages = {pdf: understand(pdf, pipeline, cache_dir) for pdf in pdfs}
+    if noise > 0:
+        rng = np.random.default_rng(seed)
+        pages = {pdf: [p.model_copy(update={"tables": [_noisy(t, rng, noise) for t in p.tables or []]}) for p in records]
+                 for pdf, records in pages.items()}
     done = {}
     for mode in modes:
         folder = out / mode.value
@@ -104,21 +113,45 @@ def side_by_side(truth_dir: Path, runs: dict[str, dict]) -> dict[str, dict]:
     return table
 
 
-def reliability(stage: ClassifyStage, docs: list[LabelledDocument]) -> list[dict]:
-    """Reliability of the classifier's field confidence (match score × text score) on `docs`.
+def field_outcomes(stage: ClassifyStage, docs: list[LabelledDocument], calibrated: bool, noise: float = 0.0,
+                   seed: int = 0) -> tuple[list[float], list[bool]]:
+    """Score and placement of every field the classifier reads from `docs`.
 
-    Each field the classifier reads is right when its value equals the truth. Returns one row
-    per confidence bin: its range, fields, mean confidence and accuracy.
+    Args:
+        stage: the classifier.
+        docs: labelled reports.
+        calibrated: map the label score through the stage's calibration.
+        noise: OCR noise scale applied to every cell text first (:func:`models.noise.ocr_noise`).
+        seed: seed of that noise.
+
+    Returns:
+        Per field read, its score (label score × text score) and whether it was placed right: its
+        cell is the truth cell of that field (box IoU at least 0.5). Placement is what the
+        classifier decides; the digits themselves are the OCR's.
     """
-    conf, ok = [], []
+    rng = np.random.default_rng(seed)
+    scores, right = [], []
     for doc in docs:
         template = get_template(doc.truth.template)
-        for r in read_fields(doc.tables, stage.predict(doc.tables), template):
+        tables = doc.tables if noise <= 0 else [_noisy(t, rng, noise) for t in doc.tables]
+        calibration = stage.calibration if calibrated else None
+        for r in read_fields(tables, stage.predict(tables), template, calibration):
             truth = doc.truth.fields.get(r.field_id)
-            amount = template.fields[r.field_id].value_type is ValueType.DECIMAL
-            conf.append(r.match_score * r.text_score)
-            ok.append(truth is not None and values_match(truth.value, r.value, amount))
-    conf_a, ok_a = np.array(conf), np.array(ok, dtype=float)
+            placed = (truth is not None and truth.bbox is not None and r.bbox is not None and r.page == truth.page
+                      and r.bbox.iou(BBox.from_list(truth.bbox)) >= 0.5)
+            scores.append(r.match_score * r.text_score)
+            right.append(placed)
+    return scores, right
+
+
+def _noisy(table: Table, rng: np.random.Generator, scale: float) -> Table:
+    cells = [c.model_copy(update={"text": ocr_noise(c.text, rng, scale)}) for c in table.cells]
+    return table.model_copy(update={"cells": cells})
+
+
+def reliability(scores: list[float], right: list[bool]) -> list[dict]:
+    """Reliability table: per confidence bin its range, fields, mean confidence and accuracy."""
+    conf_a, ok_a = np.array(scores), np.array(right, dtype=float)
     rows, low = [], 0.0
     for high in RELIABILITY_EDGES:
         sel = (conf_a > low) & (conf_a <= high) if low > 0 else conf_a <= high

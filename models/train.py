@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from extractor.datamodel import Table
 from extractor.stages.assemble.text import nfkc
 from extractor.stages.classify.features import IGNORE, PAD, SPECIAL_TOKENS, Sequence, encode_table
 from extractor.stages.classify.labels import OTHER, VALUE
@@ -28,6 +29,8 @@ _log = logging.getLogger(__name__)
 
 # Share of training tables whose cell text gets OCR noise in a given epoch.
 NOISY_SHARE = 0.6
+# Share of training tables cut to a random run of rows in a given epoch (page splits).
+CROP_SHARE = 0.5
 # Labels kept first in the label list, whatever the data holds.
 _FIRST_LABELS = (OTHER, VALUE)
 
@@ -81,6 +84,23 @@ def _examples(docs: list[LabelledDocument]):
     return [(t, labels) for doc in docs for t, labels in zip(doc.tables, doc.labels) if any(l != OTHER for l in labels)]
 
 
+def crop_rows(table: Table, labels: list[str], rng: np.random.Generator) -> tuple[Table, list[str]]:
+    """A random run of whole rows of `table`, renumbered from 0: the part printed on one page.
+
+    Reports split long tables at any row and may or may not repeat the header, so the model
+    must not tie a row's role to where it sits in the grid.
+    """
+    if table.n_rows < 4:
+        return table, labels
+    start = int(rng.integers(0, table.n_rows - 2))
+    stop = int(rng.integers(start + 2, table.n_rows + 1))
+    keep = [(c, l) for c, l in zip(table.cells, labels) if c.row >= start and c.row + c.row_span <= stop]
+    if not keep:
+        return table, labels
+    cells = [c.model_copy(update={"row": c.row - start}) for c, _ in keep]
+    return table.model_copy(update={"cells": cells, "n_rows": stop - start}), [l for _, l in keep]
+
+
 def _token_labels(seq: Sequence, cell_labels: list[int]) -> list[int]:
     return [cell_labels[c] if c >= 0 else IGNORE for c in seq.cell_index]
 
@@ -129,6 +149,8 @@ def train(docs: list[LabelledDocument], out: Path, config: TrainConfig) -> Train
     while step < config.steps and time.perf_counter() - started < 60 * config.minutes:
         for k in rng.permutation(len(examples)):
             table, cell_labels = examples[k]
+            if rng.random() < CROP_SHARE:
+                table, cell_labels = crop_rows(table, cell_labels, rng)
             texts = None
             if rng.random() < NOISY_SHARE:
                 texts = [ocr_noise(c.text, rng, scale=float(rng.uniform(0.3, 1.5))) for c in table.cells]

@@ -31,6 +31,6 @@ class ClassifiedAssembleStage:
         if assembly.template is None or self.mode is CombineMode.RULES or self.classify.model is None:
             return assembly
         predictions = self.classify.predict(tables)
-        classified = read_fields(tables, predictions, get_template(assembly.template))
+        classified = read_fields(tables, predictions, get_template(assembly.template), self.classify.calibration)
         readings = combine(assembly.readings, classified, self.mode)
         return assembly.model_copy(update={"readings": readings})

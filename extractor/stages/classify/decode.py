@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from extractor.datamodel import Cell, Table
 from extractor.stages.assemble.grid_view import GridView
@@ -19,7 +20,12 @@ _log = logging.getLogger(__name__)
 _SPANNING_HEADERS = frozenset({"applicants", "organisations", "content", "suit", *APPEAL_GROUPS})
 
 
-def read_fields(tables: list[Table], predictions: list[TablePrediction], template: Template) -> list[FieldReading]:
+def read_fields(
+    tables: list[Table],
+    predictions: list[TablePrediction],
+    template: Template,
+    calibration: Callable[[float], float] | None = None,
+) -> list[FieldReading]:
     """Field readings from the predicted roles of every table's cells.
 
     Steps, for every cell predicted ``value``:
@@ -29,25 +35,36 @@ def read_fields(tables: list[Table], predictions: list[TablePrediction], templat
            (``review``, ``suit_direct``, ``suit_after_review``).
         3. The field is the first of ``active.<row>.<col>``, ``apply.<row>.<col>``,
            ``appeal.<group>.<col>`` the template has; a cell that makes none is left out.
+        A table whose value cells find no header at all (a continuation printed without one)
+        takes the previous table's columns, aligned at the right edge.
         4. Its match score is the least of the probabilities of the value, row and column
-           labels; when two cells claim one field the higher score wins.
+           labels, mapped through `calibration` when given; when two cells claim one field the
+           higher score wins.
 
     Args:
         tables: the document's tables, joined across pages.
         predictions: :meth:`ClassifyStage.predict` of `tables`, in the same order.
         template: the detected template.
+        calibration: raw score → probability the field is right (``ClassifyStage.calibration``).
     """
     best: dict[str, FieldReading] = {}
+    previous_columns: list[tuple] = []  # column headers of the last table that printed them, left to right
     for table, pred in zip(tables, predictions):
         view = GridView(table)
         role = {id(cell): p for cell, p in zip(table.cells, pred.cells)}
-        for cell, p in zip(table.cells, pred.cells):
-            if p.label != VALUE:
-                continue
-            row = _row_label(view, cell, role)
-            col, group = _col_label(view, cell, role)
+        values = [(cell, p) for cell, p in zip(table.cells, pred.cells) if p.label == VALUE]
+        headers = {id(cell): _col_label(view, cell, role) for cell, _ in values}
+        columns = {cell.col: headers[id(cell)][0] for cell, _ in values if headers[id(cell)][0] is not None}
+        for cell, p in values:
+            col, group = headers[id(cell)]
+            if col is None and not columns and previous_columns:
+                # A continuation table printed without its header: the value columns are the
+                # previous table's, counted from the right edge (as the rule-based matcher does).
+                k = table.n_cols - (cell.col + cell.col_span)
+                col = previous_columns[-1 - k] if k < len(previous_columns) else None
             if col is None:
                 continue
+            row = _row_label(view, cell, role)
             candidates = []
             if row is not None:
                 candidates += [f"active.{row[0]}.{col[0]}", f"apply.{row[0]}.{col[0]}"]
@@ -58,10 +75,14 @@ def read_fields(tables: list[Table], predictions: list[TablePrediction], templat
                 continue
             place = group if field_id.startswith("appeal.") else row
             score = min(p.prob, col[1], place[1])
+            if calibration is not None:
+                score = calibration(score)
             header = nfkc(col[2].text)
             reading = _reading(template, field_id, cell, score, in_yuan="元" in header and "万元" not in header)
             if field_id not in best or best[field_id].match_score < score:
                 best[field_id] = reading
+        if columns:
+            previous_columns = [columns[c] for c in sorted(columns)]
     _log.debug("classifier read %d fields", len(best))
     return list(best.values())
 

@@ -6,11 +6,13 @@ import json
 import logging
 import os
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from extractor.datamodel import Table
+from extractor.stages.classify.calibration import Calibration
 from extractor.stages.classify.combine import CombineMode
 from extractor.stages.classify.features import PAD, encode_table
 from extractor.stages.classify.labels import OTHER
@@ -18,7 +20,7 @@ from extractor.stages.classify.labels import OTHER
 _log = logging.getLogger(__name__)
 
 # The weights shipped with the repository (written by `nianbao train`).
-DEFAULT_ARTIFACTS = Path(__file__).resolve().parents[3] / "models" / "cell_classifier"
+DEFAULT_ARTIFACTS = Path(str(resources.files("models") / "cell_classifier"))
 # Files of an artifacts folder besides the transformers config and weights.
 VOCAB_FILE = "vocab.json"
 # Sequences run through the model at once.
@@ -65,6 +67,7 @@ class ClassifyStage:
     def __init__(self, options: ClassifyOptions | None = None) -> None:
         self.options = options or ClassifyOptions()
         self.model = None
+        self.calibration: Calibration | None = None  # None: raw scores are used as they are
         if not self.options.enabled:
             return
         path = Path(self.options.artifacts_path)
@@ -82,6 +85,7 @@ class ClassifyStage:
         self.model = LayoutLMForTokenClassification.from_pretrained(path, local_files_only=True).eval()
         self.vocab: dict[str, int] = json.loads((path / VOCAB_FILE).read_text(encoding="utf-8"))
         self.labels: list[str] = [self.model.config.id2label[i] for i in range(self.model.config.num_labels)]
+        self.calibration = Calibration.load(path)
 
     def predict(self, tables: list[Table]) -> list[TablePrediction]:
         """Label every cell of every table (empty predictions when disabled)."""
