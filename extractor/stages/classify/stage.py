@@ -6,7 +6,6 @@ import json
 import logging
 import os
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,7 +19,7 @@ from extractor.stages.classify.labels import OTHER
 _log = logging.getLogger(__name__)
 
 # The weights shipped with the repository (written by `nianbao train`).
-DEFAULT_ARTIFACTS = Path(str(resources.files("models") / "cell_classifier"))
+DEFAULT_ARTIFACTS = Path(__file__).resolve().parents[3] / "models" / "cell_classifier"
 # Files of an artifacts folder besides the transformers config and weights.
 VOCAB_FILE = "vocab.json"
 # Sequences run through the model at once.
