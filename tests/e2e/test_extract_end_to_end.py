@@ -86,7 +86,7 @@ def test_bad_inputs_get_clear_errors_and_lose_nothing(tmp_path):
     inputs = tmp_path / "in"
     generate(n=1, out=inputs, seed=5, level="digital")
     good = next(inputs.glob("*.pdf"))
-    (inputs / "copy.pdf").write_bytes(good.read_bytes())
+    (inputs / "zz-copy.pdf").write_bytes(good.read_bytes())  # sorts after the original
     (inputs / "broken.pdf").write_bytes(b"%PDF-1.7\n this is not really a pdf")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
@@ -101,7 +101,7 @@ def test_bad_inputs_get_clear_errors_and_lose_nothing(tmp_path):
     assert good_doc["template"] and len(good_doc["fields"]) > 150
     broken = json.loads((out / "broken.json").read_text(encoding="utf-8"))
     assert broken["errors"] and "not a PDF or corrupted" in broken["errors"][0]
-    copy = json.loads((out / "copy.json").read_text(encoding="utf-8"))
+    copy = json.loads((out / "zz-copy.json").read_text(encoding="utf-8"))
     assert "duplicate of" in copy["errors"][0]
     refused = json.loads((out / "input-errors.json").read_text(encoding="utf-8"))
     assert any("escape" in e["source"] for e in refused)
