@@ -161,7 +161,6 @@ def iter_tar(path: Path, budget: Budget, compression: str) -> Iterator[MemberFil
         ArchiveError: the archive is corrupt, has too many members or is abandoned after a
             member over the size limits (see below).
     """
-    limits = budget.limits
     try:
         archive = tarfile.open(path, mode=_TAR_MODES[compression])
     except CORRUPT_ERRORS as e:

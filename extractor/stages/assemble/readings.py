@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from extractor.datamodel import BBox
+from extractor.datamodel import BBox, Cell
+from extractor.stages.assemble.values import parse_value
+from extractor.templates import Template
 
 
 @dataclass
@@ -20,3 +22,28 @@ class FieldReading:
     match_score: float  # how well the row and column labels matched the template, in [0, 1]
     notes: list[str] = field(default_factory=list)  # reasons for a reviewer to look
     derived: bool = False  # the value is inferred from other printed cells, not printed itself
+
+
+def reading_from_cell(
+    template: Template, field_id: str, cell: Cell, match_score: float, in_yuan: bool = False
+) -> FieldReading:
+    """The reading of `field_id` from the text of `cell`.
+
+    Args:
+        template: the report's template (for the field's value type).
+        field_id: the field the cell was placed in.
+        cell: the value cell.
+        match_score: how sure the placement is, in [0, 1].
+        in_yuan: the column header says the amount is in 元 (converted to 万元).
+    """
+    parsed = parse_value(cell.text, template.fields[field_id].value_type, amount_in_yuan=in_yuan)
+    return FieldReading(
+        field_id=field_id,
+        value=parsed.value,
+        raw=parsed.raw,
+        page=cell.page,
+        bbox=cell.bbox,
+        text_score=cell.score,
+        match_score=match_score,
+        notes=[parsed.note] if parsed.note else [],
+    )

@@ -14,9 +14,8 @@ import re
 from extractor.datamodel import Cell, Table
 from extractor.stages.assemble.grid_view import GridView
 from extractor.stages.assemble.matching import align, similarity
-from extractor.stages.assemble.readings import FieldReading
+from extractor.stages.assemble.readings import FieldReading, reading_from_cell
 from extractor.stages.assemble.text import label_key
-from extractor.stages.assemble.values import parse_value
 from extractor.templates import Template
 
 _log = logging.getLogger(__name__)
@@ -53,20 +52,6 @@ def classify_table(table: Table) -> str | None:
 
 def _is_value_like(text: str) -> bool:
     return bool(_VALUE_LIKE.match(text))
-
-
-def _reading(template: Template, field_id: str, cell: Cell, match_score: float, in_yuan: bool = False) -> FieldReading:
-    parsed = parse_value(cell.text, template.fields[field_id].value_type, amount_in_yuan=in_yuan)
-    return FieldReading(
-        field_id=field_id,
-        value=parsed.value,
-        raw=parsed.raw,
-        page=cell.page,
-        bbox=cell.bbox,
-        text_score=cell.score,
-        match_score=match_score,
-        notes=[parsed.note] if parsed.note else [],
-    )
 
 
 # ---------------------------------------------------------------- section 三 (apply)
@@ -164,7 +149,7 @@ def map_apply(tables: list[Table], template: Template) -> tuple[list[FieldReadin
             cell = view.at(r, column_map[col])
             if cell is None or cell.row != r:
                 continue  # no cell of this row there: the value is missing, not guessed
-            readings.append(_reading(template, f"apply.{rows[j]}.{col}", cell, scores[i][j]))
+            readings.append(reading_from_cell(template, f"apply.{rows[j]}.{col}", cell, scores[i][j]))
     if "other.other" in rows:
         single = _single_other_row(printed, matches, {rows[j] for j in matches.values()})
         if single is not None:
@@ -198,7 +183,7 @@ def _split_single_other_row(template: Template, cell: Cell, col: str) -> list[Fi
     """
     out = []
     for item in _OTHER_ITEMS:
-        reading = _reading(template, f"apply.{item}.{col}", cell, 1.0)
+        reading = reading_from_cell(template, f"apply.{item}.{col}", cell, 1.0)
         reading.raw = ""  # the item itself is not printed; page and box point at the row's cell
         if reading.value == 0:
             reading.derived = True
@@ -234,7 +219,7 @@ def map_appeal(table: Table, template: Template) -> list[FieldReading]:
     if len(cells) < len(fields):
         _log.info("appeal value row has %d cells, expected %d", len(cells), len(fields))
         return []
-    return [_reading(template, fid, cell, 1.0) for fid, cell in zip(fields, cells[-len(fields) :])]
+    return [reading_from_cell(template, fid, cell, 1.0) for fid, cell in zip(fields, cells[-len(fields) :])]
 
 
 # ---------------------------------------------------------------- section 二 (active)
@@ -284,5 +269,5 @@ def map_active(tables: list[Table], template: Template) -> list[FieldReading]:
             for col, cell, yuan in pairs:
                 fid = f"active.{row}.{col}"
                 if fid not in readings:
-                    readings[fid] = _reading(template, fid, cell, score, in_yuan=yuan)
+                    readings[fid] = reading_from_cell(template, fid, cell, score, in_yuan=yuan)
     return list(readings.values())

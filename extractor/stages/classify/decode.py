@@ -7,9 +7,8 @@ from collections.abc import Callable
 
 from extractor.datamodel import Cell, Table
 from extractor.stages.assemble.grid_view import GridView
-from extractor.stages.assemble.readings import FieldReading
+from extractor.stages.assemble.readings import FieldReading, reading_from_cell
 from extractor.stages.assemble.text import nfkc
-from extractor.stages.assemble.values import parse_value
 from extractor.stages.classify.labels import APPEAL_GROUPS, COL, ROW, VALUE
 from extractor.stages.classify.stage import TablePrediction
 from extractor.templates import Template
@@ -78,7 +77,7 @@ def read_fields(
             if calibration is not None:
                 score = calibration(score)
             header = nfkc(col[2].text)
-            reading = _reading(template, field_id, cell, score, in_yuan="元" in header and "万元" not in header)
+            reading = reading_from_cell(template, field_id, cell, score, in_yuan="元" in header and "万元" not in header)
             if field_id not in best or best[field_id].match_score < score:
                 best[field_id] = reading
         if columns:
@@ -124,15 +123,3 @@ def _col_label(view: GridView, cell: Cell, role: dict):
     return col, group
 
 
-def _reading(template: Template, field_id: str, cell: Cell, match_score: float, in_yuan: bool) -> FieldReading:
-    parsed = parse_value(cell.text, template.fields[field_id].value_type, amount_in_yuan=in_yuan)
-    return FieldReading(
-        field_id=field_id,
-        value=parsed.value,
-        raw=parsed.raw,
-        page=cell.page,
-        bbox=cell.bbox,
-        text_score=cell.score,
-        match_score=match_score,
-        notes=[parsed.note] if parsed.note else [],
-    )

@@ -77,8 +77,10 @@ class ClassifyStage:
         try:
             import torch
             from transformers import LayoutLMForTokenClassification
+            from transformers.utils import logging as hf_logging
         except ImportError as exc:
             raise ImportError(f"the cell classifier needs torch and transformers: {exc}") from exc
+        hf_logging.disable_progress_bar()  # a bar per load clutters batch logs
         torch.set_num_threads(self.options.threads)
         self._torch = torch
         self.model = LayoutLMForTokenClassification.from_pretrained(path, local_files_only=True).eval()

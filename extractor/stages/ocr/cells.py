@@ -108,7 +108,6 @@ def _rule_pieces(ink: np.ndarray, band: int) -> np.ndarray:
         others = stats[texty & (np.arange(len(stats)) != i - 1)]
         if len(others):
             top, bottom = others[:, 1].min(), (others[:, 1] + others[:, 3]).max()
-            left, right = others[:, 0].min(), (others[:, 0] + others[:, 2]).max()
         if cw <= thin and ch >= 2 * cw and (x < band or x + cw > w - band):
             touches = y <= 1 or y + ch >= h - 1
             beyond = len(others) > 0 and (y < top - 0.3 * ch or y + ch > bottom + 0.3 * ch)
