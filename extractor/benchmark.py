@@ -22,7 +22,7 @@ from pathlib import Path
 import cv2
 from pydantic import BaseModel, Field
 
-from extractor.datamodel import PageRecord, Table
+from extractor.datamodel import Table
 from extractor.evaluation import evaluate
 from extractor.ingest import iter_inputs
 from extractor.output import write_document
@@ -31,7 +31,6 @@ from extractor.stages.assemble.text import nfkc
 from extractor.stages.grid import join_continued
 from extractor.stages.layout import LayoutOptions, RapidCdlaOptions
 from extractor.stages.ocr import RapidOcrOptions
-from extractor.stages.rasterise import open_document
 
 
 class SetScore(BaseModel):
@@ -112,14 +111,8 @@ def _run_set(name: str, pdfs: list[Path], truth_dir: Path, pipeline: Pipeline, w
     pred_dir.mkdir(parents=True, exist_ok=True)
     stage_seconds: dict[str, float] = defaultdict(float)
     for doc in iter_inputs(pdfs, work / "ingest").unique_documents():
-        result = pipeline.start(doc)
-        pages: list[PageRecord] = []
         started = time.perf_counter()
-        with open_document(doc.path) as source:
-            result.document.pages = len(source)
-            for index in range(len(source)):
-                pages.append(pipeline.understand_page(source, index))
-        result = pipeline.finish(result, pages)
+        result, pages = pipeline.extract_with_pages(doc)
         stage_seconds["end_to_end"] += time.perf_counter() - started
         write_document(result, pred_dir)
         for page in pages:

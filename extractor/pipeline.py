@@ -162,12 +162,16 @@ class Pipeline:
 
     def extract(self, doc: InputDocument) -> DocumentResult:
         """Everything the pipeline can say about one document; errors are recorded, not raised."""
+        return self.extract_with_pages(doc)[0]
+
+    def extract_with_pages(self, doc: InputDocument) -> tuple[DocumentResult, list[PageRecord]]:
+        """As :meth:`extract`, also returning the page records (tokens, layout, tables, timings)."""
         result = self.start(doc)
         try:
             source = open_document(doc.path)
         except DocumentError as exc:
             result.errors.append(str(exc))
-            return result
+            return result, []
         pages: list[PageRecord] = []
         with source:
             result.document.pages = len(source)
@@ -176,7 +180,7 @@ class Pipeline:
                     pages.append(self.understand_page(source, index))
                 except DocumentError as exc:
                     result.errors.append(f"page {index + 1}: {exc}")
-        return self.finish(result, pages)
+        return self.finish(result, pages), pages
 
     def start(self, doc: InputDocument) -> DocumentResult:
         """An empty result for a document: identity and provenance only."""

@@ -7,14 +7,12 @@ printed cell (planted), so their queue holds a cell with a repair suggestion.
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-PG_ADMIN_URL = os.environ.get("NIANBAO_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 # Database created (and dropped first) for the review tests; apart from the service tests' one.
 TEST_DB = "nianbao_review_test"
 # Run seed and document indexes of the synthetic reports used here (each has a planted cell).
@@ -25,18 +23,11 @@ BROWSER_DOCS = (7,)
 
 
 @pytest.fixture(scope="session")
-def review_settings(tmp_path_factory):
-    from sqlalchemy import create_engine, text
-
+def review_settings(tmp_path_factory, fresh_pg_database):
     from extractor.settings import DbSettings, ReviewSettings, Settings, StorageSettings
     from extractor.storage import upgrade_database
 
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {TEST_DB} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {TEST_DB}"))
-    admin.dispose()
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{TEST_DB}"
+    url = fresh_pg_database(TEST_DB)
     upgrade_database(url)
     return Settings(
         db=DbSettings(url=url),

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-# Where the local services are (CI starts them; see .ci/run).
-PG_ADMIN_URL = os.environ.get("NIANBAO_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+# Where the local Redis is (CI starts it; see .ci/run).
 REDIS_URL = os.environ.get("NIANBAO_TEST_REDIS", "redis://127.0.0.1:6379/14")
 # Database created (and dropped first) for the service tests.
 TEST_DB = "nianbao_test"
@@ -24,20 +23,14 @@ BATCH_TIMEOUT = 240
 
 
 @pytest.fixture(scope="session")
-def service_env(tmp_path_factory) -> Iterator[dict[str, str]]:
+def service_env(tmp_path_factory, fresh_pg_database) -> Iterator[dict[str, str]]:
     """Settings shared by this process and the worker processes, through NIANBAO_* variables."""
     import redis
-    from sqlalchemy import create_engine, text
 
     from extractor import settings as settings_module
     from extractor.storage import upgrade_database
 
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {TEST_DB} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {TEST_DB}"))
-    admin.dispose()
-    db_url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{TEST_DB}"
+    db_url = fresh_pg_database(TEST_DB)
     redis.Redis.from_url(REDIS_URL).flushdb()
     prefix = f"test{os.getpid()}"
     env = {
