@@ -14,7 +14,12 @@ WORKDIR /app
 # Dependencies first, so a code change does not reinstall them.
 COPY pyproject.toml README.md ./
 COPY extractor/__init__.py extractor/__init__.py
+# torch is pinned in pyproject.toml. The default wheel of that version carries CUDA (several GB);
+# to get the CPU-only build, pass an index or mirror that serves CPU wheels of torch:
+#   docker compose build --build-arg TORCH_INDEX=<url>
+ARG TORCH_INDEX=
 RUN pip install --no-cache-dir --upgrade pip \
+ && pip install --no-cache-dir ${TORCH_INDEX:+--index-url "$TORCH_INDEX"} torch==2.13.0 \
  && pip install --no-cache-dir -e '.[service]'
 
 COPY alembic.ini ./
