@@ -19,6 +19,7 @@ below a threshold, so the threshold is chosen on the raw score's trade-off curve
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -35,10 +36,14 @@ __all__ = [
     "LOW_CONFIDENCE",
     "NARRATIVE_PREFIX",
     "PROSE_CONFIRMED",
+    "ProseClaim",
     "ValidateOptions",
     "ValidateStage",
     "check_identities",
+    "check_prose",
     "flag",
+    "prose_claims",
+    "prose_disagreement",
 ]
 
 _log = logging.getLogger(__name__)
@@ -110,7 +115,7 @@ class ValidateStage:
         checks = check_identities(template, field_values(fields))
         self._flag_identities(template, fields, checks)
         if pages:
-            checks += self._cross_check_prose(template, fields, pages)
+            checks += check_prose(template, fields, prose_claims(fields, pages))
         for fid in template.fields:
             if fid not in fields:
                 fields[fid] = FieldValue(
@@ -170,32 +175,52 @@ class ValidateStage:
                     continue
                 flag(fields[fid], reason)
 
-    def _cross_check_prose(
-        self, template: Template, fields: dict[str, FieldValue], pages: list[PageRecord]
-    ) -> list[CheckResult]:
-        text = "".join(prose_text(p) for p in sorted(pages, key=lambda p: p.index))
-        checks: list[CheckResult] = []
-        seen: set[tuple[str, float]] = set()
-        for claim in find_claims(text, frozenset(fields)):
-            field = fields[claim.field_id]
-            if field.value is None or (claim.field_id, float(claim.stated)) in seen:
-                continue
-            seen.add((claim.field_id, float(claim.stated)))
-            ok = _agrees(template, claim, field.value)
-            checks.append(
-                CheckResult(
-                    identity=f"{NARRATIVE_PREFIX}{claim.field_id}",
-                    ok=ok,
-                    fields=[claim.field_id],
-                    detail=f"prose «{claim.clause}» states {_fmt(claim.stated)}; table {_fmt(field.value)}",
-                )
+
+def prose_claims(fields: Mapping[str, FieldValue], pages: list[PageRecord]) -> list[ProseClaim]:
+    """The numbers the prose of `pages` states for the fields that were read.
+
+    Fields added only because no table cell gave them (``NOT_FOUND``) are left out, as in the
+    stage, so that a store keeping these claims re-checks exactly what the stage checked.
+    """
+    read = frozenset(fid for fid, f in fields.items() if NOT_FOUND not in f.reasons)
+    text = "".join(prose_text(p) for p in sorted(pages, key=lambda p: p.index))
+    return find_claims(text, read)
+
+
+def check_prose(template: Template, fields: dict[str, FieldValue], claims: list[ProseClaim]) -> list[CheckResult]:
+    """Compare stated numbers with the table: one ``narrative.<field id>`` check per statement.
+
+    A disagreement flags the field (a reviewed one keeps its status, see :func:`flag`); an
+    agreement confirms a reading flagged only for low confidence. Run by the stage, and again
+    by the review loop after a person changed a value.
+    """
+    checks: list[CheckResult] = []
+    seen: set[tuple[str, float]] = set()
+    for claim in claims:
+        field = fields.get(claim.field_id)
+        if field is None or field.value is None or (claim.field_id, float(claim.stated)) in seen:
+            continue
+        seen.add((claim.field_id, float(claim.stated)))
+        ok = _agrees(template, claim, field.value)
+        checks.append(
+            CheckResult(
+                identity=f"{NARRATIVE_PREFIX}{claim.field_id}",
+                ok=ok,
+                fields=[claim.field_id],
+                detail=f"prose «{claim.clause}» states {_fmt(claim.stated)}; table {_fmt(field.value)}",
             )
-            if not ok:
-                flag(field, f"prose states {_fmt(claim.stated)}: «{claim.clause}»")
-            elif field.status is FieldStatus.FLAGGED and all(r.startswith(LOW_CONFIDENCE) for r in field.reasons):
-                field.status = FieldStatus.AUTO
-                field.reasons.append(PROSE_CONFIRMED)
-        return checks
+        )
+        if not ok:
+            flag(field, prose_disagreement(claim))
+        elif field.status is FieldStatus.FLAGGED and all(r.startswith(LOW_CONFIDENCE) for r in field.reasons):
+            field.status = FieldStatus.AUTO
+            field.reasons.append(PROSE_CONFIRMED)
+    return checks
+
+
+def prose_disagreement(claim: ProseClaim) -> str:
+    """The reason given to a field whose value the prose contradicts."""
+    return f"prose states {_fmt(claim.stated)}: «{claim.clause}»"
 
 
 def flag(field: FieldValue, reason: str) -> None:
