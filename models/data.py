@@ -28,17 +28,20 @@ _log = logging.getLogger(__name__)
 MIN_IOU = 0.5
 # Suffix of the cached page records beside each PDF.
 PAGES_SUFFIX = ".pages.json"
+# Label of a cell whose role is not known (reviewer decisions fix a few cells of a real report):
+# left out of the loss, never guessed. Not a role: the classifier never predicts it.
+UNLABELLED = "[unlabelled]"
 
 
 @dataclass
 class LabelledDocument:
-    """One generated report as the classifier sees it."""
+    """One training report as the classifier sees it (generated, or a reviewed real one)."""
 
     doc_id: str
-    truth: SynthTruth
+    truth: SynthTruth | None  # None for a real report labelled from reviewer decisions
     pages: list[PageRecord]  # what Pipeline.understand_page returned, in page order
     tables: list[Table]  # pages' tables joined across page breaks, as Pipeline.finish joins them
-    labels: list[list[str]]  # per table, per cell (table.cells order) its label
+    labels: list[list[str]]  # per table, per cell (table.cells order) its label, or UNLABELLED
 
 
 def render(out: Path, n: int, seed: int, level: str = "digital") -> list[Path]:
