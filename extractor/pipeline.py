@@ -329,17 +329,24 @@ def _duplicate_result(doc: InputDocument) -> DocumentResult:
     )
 
 
+# Called with each processed document, its result and its page records (e.g. to record them in
+# the store for review); duplicates are not passed, their first copy was.
+DocumentSink = Callable[[InputDocument, DocumentResult, list[PageRecord]], None]
+
+
 def run_extract(
     paths: list[Path],
     out_dir: Path,
     options: PipelineOptions | None = None,
     progress: Callable[[str], None] | None = None,
+    on_document: DocumentSink | None = None,
 ) -> ExtractSummary:
     """Run the pipeline over every document found in `paths` and write `out_dir`.
 
     Writes ``<doc-id>.json`` for every document (duplicates and unreadable files included, with
     their error), ``dataset.csv`` with one row per processed document, and ``input-errors.json``
-    listing inputs that were refused (unsafe archive members, unsupported files).
+    listing inputs that were refused (unsafe archive members, unsupported files). `on_document`
+    sees every processed document after its JSON is written (the CLI records it in the store).
     """
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
@@ -356,8 +363,10 @@ def run_extract(
                 summary.duplicates += 1
                 continue
             say(f"[{unique.index(doc) + 1}/{len(unique)}] {doc.source}")
-            result = pipeline.extract(doc)
+            result, pages = pipeline.extract_with_pages(doc)
             write_document(result, out_dir)
+            if on_document is not None:
+                on_document(doc, result, pages)
             results.append(result)
             if result.template is None:
                 summary.failed.append(f"{doc.source}: {'; '.join(result.errors)}")
