@@ -26,17 +26,45 @@ def extract(
     matcher: Annotated[
         str, typer.Option(help="rules | classifier | rules_first | classifier_first: who maps cells to fields")
     ] = "rules_first",
+    store: Annotated[
+        bool,
+        typer.Option(help="also record the batch in the store of the settings (NIANBAO_DB__URL, default the "
+                          "SQLite file var/nianbao/nianbao.db), to review it with `nianbao serve`"),
+    ] = True,
+    batch: Annotated[str | None, typer.Option(help="name of the recorded batch; default the first path's name")] = None,
 ) -> None:
-    """Run the whole pipeline in-process (no servers) and write the results."""
+    """Run the whole pipeline in-process (no servers), write the results and record them for review."""
     from extractor.pipeline import PipelineOptions, run_extract
     from extractor.stages.classify import ClassifyOptions, CombineMode
 
     out.mkdir(parents=True, exist_ok=True)
     options = PipelineOptions(dpi=dpi, template=template, classify=ClassifyOptions(mode=CombineMode(matcher)))
-    summary = run_extract(paths, out, options, progress=lambda msg: typer.echo(msg, err=True))
+    recorder = _open_recorder(paths, batch or paths[0].resolve().name, options.model_dump_json()) if store else None
+    try:
+        summary = run_extract(paths, out, options, progress=lambda msg: typer.echo(msg, err=True),
+                              on_document=recorder.record if recorder else None)
+    finally:
+        if recorder is not None:
+            recorder.close()
     typer.echo(summary.describe())
+    if recorder is not None:
+        from extractor.settings import get_settings
+
+        typer.echo(recorder.describe(get_settings().db.url))
     if summary.documents == 0:
         raise typer.Exit(code=1)
+
+
+def _open_recorder(paths: list[Path], name: str, options_json: str):
+    """The store recorder of `extract` (:mod:`extractor.storage.embedded`); exits on a schema mismatch."""
+    from extractor.settings import get_settings
+    from extractor.storage.embedded import EmbeddedRecorder
+
+    try:
+        return EmbeddedRecorder.open(get_settings(), paths, name, options_json)
+    except RuntimeError as exc:
+        typer.echo(f"{exc} (or pass --no-store)", err=True)
+        raise typer.Exit(code=1) from None
 
 
 @app.command()
@@ -112,10 +140,12 @@ def _register_service_commands() -> None:
     from extractor.cli_models import register as register_models
     from extractor.cli_review import register as register_review
     from extractor.cli_service import register as register_service
+    from extractor.cli_training import register as register_training
 
     register_service(app)
     register_review(app)
     register_models(app)
+    register_training(app)
 
 
 _register_service_commands()
