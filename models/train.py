@@ -22,7 +22,7 @@ from extractor.stages.classify.features import IGNORE, PAD, SPECIAL_TOKENS, Sequ
 from extractor.stages.classify.labels import OTHER, VALUE
 from extractor.stages.classify.stage import VOCAB_FILE
 from extractor.templates import get_template, list_templates
-from models.data import LabelledDocument
+from models.data import UNLABELLED, LabelledDocument
 from models.noise import ocr_noise
 
 _log = logging.getLogger(__name__)
@@ -76,12 +76,13 @@ def build_vocab(docs: list[LabelledDocument]) -> dict[str, int]:
 
 def build_labels(docs: list[LabelledDocument]) -> list[str]:
     seen = {label for doc in docs for labels in doc.labels for label in labels}
-    return list(_FIRST_LABELS) + sorted(seen - set(_FIRST_LABELS))
+    return list(_FIRST_LABELS) + sorted(seen - set(_FIRST_LABELS) - {UNLABELLED})
 
 
 def _examples(docs: list[LabelledDocument]):
-    """(table, its cell labels) for every table holding at least one template role."""
-    return [(t, labels) for doc in docs for t, labels in zip(doc.tables, doc.labels) if any(l != OTHER for l in labels)]
+    """(table, its cell labels) for every table holding at least one template role (unlabelled cells are none)."""
+    return [(t, labels) for doc in docs for t, labels in zip(doc.tables, doc.labels)
+            if any(l not in (OTHER, UNLABELLED) for l in labels)]
 
 
 def crop_rows(table: Table, labels: list[str], rng: np.random.Generator) -> tuple[Table, list[str]]:
@@ -154,8 +155,11 @@ def train(docs: list[LabelledDocument], out: Path, config: TrainConfig) -> Train
             texts = None
             if rng.random() < NOISY_SHARE:
                 texts = [ocr_noise(c.text, rng, scale=float(rng.uniform(0.3, 1.5))) for c in table.cells]
-            ids = [label_id[l] for l in cell_labels]
-            batch += [(s, _token_labels(s, ids)) for s in encode_table(table, vocab, texts)]
+            ids = [IGNORE if l == UNLABELLED else label_id[l] for l in cell_labels]
+            pieces = [(s, _token_labels(s, ids)) for s in encode_table(table, vocab, texts)]
+            # A piece of a reviewed report may hold no labelled cell: it adds nothing, and a
+            # batch of only such pieces would have no loss at all.
+            batch += [(s, t) for s, t in pieces if any(x != IGNORE for x in t)]
             if len(batch) < config.batch:
                 continue
             loss = _step(model, optim, schedule, batch[: config.batch], vocab[PAD], torch)
