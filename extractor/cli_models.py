@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
         heldout_n: Annotated[int, typer.Option(help="held-out reports for evaluation")] = 40,
         heldout_seed: Annotated[int, typer.Option(help="seed of the held-out reports")] = 91000,
         steps: Annotated[int, typer.Option(help="training steps at most")] = 1500,
-        minutes: Annotated[float, typer.Option(help="training wall-clock minutes at most")] = 15.0,
+        minutes: Annotated[float, typer.Option(help="safety clock limit; a run it stops is recorded as not reproducible")] = 120.0,
         threads: Annotated[int, typer.Option(help="torch CPU threads")] = 1,
         hidden: Annotated[int, typer.Option(help="hidden size")] = 128,
         layers: Annotated[int, typer.Option(help="transformer layers")] = 2,

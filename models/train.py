@@ -1,7 +1,9 @@
 """Train the cell classifier: LayoutLM token classification over cell characters and grid boxes.
 
 Deterministic given the seed (data order, noise, initialisation; torch runs on CPU with a fixed
-number of threads). Stops after a number of steps or minutes, whichever comes first.
+number of threads). The run's length is `steps`; `minutes` is a safety limit only: a run it stops
+is recorded (``stopped_by_clock``) because where it stops depends on how busy the CPU was, so
+such a run cannot be reproduced.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ class TrainConfig:
     lr: float = 1e-3  # peak learning rate (AdamW, linear warm-up then decay)
     warmup: int = 40  # warm-up steps
     steps: int = 1500  # at most this many steps
-    minutes: float = 20.0  # at most this much wall-clock time
+    minutes: float = 20.0  # safety limit on wall-clock time (a run it stops is not reproducible)
     threads: int = 2  # torch CPU threads
     base_model: Path | None = None  # fine-tune from this local checkpoint (its vocabulary is kept)
 
@@ -57,6 +59,7 @@ class TrainResult:
     steps: int
     seconds: float
     losses: list[float] = field(default_factory=list)  # mean loss per 50 steps
+    stopped_by_clock: bool = False  # True: `minutes` ran out before `steps` (not reproducible)
 
 
 def build_vocab(docs: list[LabelledDocument]) -> dict[str, int]:
@@ -172,11 +175,16 @@ def train(docs: list[LabelledDocument], out: Path, config: TrainConfig) -> Train
                 _log.info("step %d loss %.4f (%.0f s)", step, losses[-1], time.perf_counter() - started)
             if step >= config.steps or time.perf_counter() - started >= 60 * config.minutes:
                 break
+    clock_out = step < config.steps
+    if clock_out:
+        _log.warning("training stopped by the %.0f-minute limit at step %d of %d: not reproducible",
+                     config.minutes, step, config.steps)
     model.eval()
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out, safe_serialization=True)
     (out / VOCAB_FILE).write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
-    return TrainResult(steps=step, seconds=round(time.perf_counter() - started, 1), losses=losses)
+    return TrainResult(steps=step, seconds=round(time.perf_counter() - started, 1), losses=losses,
+                       stopped_by_clock=clock_out)
 
 
 def _step(model, optim, schedule, batch, pad_id: int, torch) -> float:

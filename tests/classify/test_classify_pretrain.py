@@ -83,3 +83,11 @@ def test_training_twice_with_one_seed_gives_identical_weights(tmp_path):
         train([doc], tmp_path / name, TrainConfig(steps=5, minutes=5, seed=7, **_TINY))
         digests.append(hashlib.sha256((tmp_path / name / "model.safetensors").read_bytes()).hexdigest())
     assert digests[0] == digests[1]
+
+
+@pytest.mark.ml
+def test_a_run_cut_by_the_clock_says_so(tmp_path):
+    # A training run whose safety limit is zero minutes: it stops before its first step.
+    # The result records that the clock, not the step count, ended it.
+    result = train([_doc()], tmp_path, TrainConfig(steps=5, minutes=0.0, **_TINY))
+    assert result.steps == 0 and result.stopped_by_clock
