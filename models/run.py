@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import platform
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime, timezone
 from importlib import metadata
@@ -19,6 +20,7 @@ from pathlib import Path
 from extractor.pipeline import Pipeline
 from extractor.stages.classify import ClassifyOptions, ClassifyStage, CombineMode
 from extractor.stages.classify.calibration import Calibration
+from models.corrections import load_corrected_documents
 from models.data import load_documents, render
 from models.evaluate import (
     cell_scores,
@@ -40,27 +42,42 @@ MANIFEST = "manifest.json"
 CALIBRATION_NOISE = 1.5
 # The evaluation summary written beside the manifest (Markdown, for the README).
 REPORT = "EVAL.md"
+# Times each report labelled from reviewer decisions enters the training set: it labels a few
+# cells where a generated report labels hundreds, so a handful of corrections must count.
+CORRECTIONS_REPEAT = 10
 
 
 def train_and_evaluate(out: Path, data: Path, n: int, seed: int, heldout_n: int, heldout_seed: int,
-                       config: TrainConfig, real: Path | None = None, real_truth: Path | None = None) -> dict:
+                       config: TrainConfig, real: Path | None = None, real_truth: Path | None = None,
+                       corrections: Sequence[Path] = (), corrections_repeat: int = CORRECTIONS_REPEAT) -> dict:
     """Generate data, train, evaluate against the baseline, write weights and manifest into `out`.
 
     Args:
         out: artifacts folder for the weights, vocabulary, manifest and EVAL.md.
         data: working folder for the generated reports and their cached page records.
         n, seed: training reports (digital synthetic, documents 0..n-1 of `seed`).
-        heldout_n, heldout_seed: held-out reports for evaluation (a different seed).
+        heldout_n, heldout_seed: held-out reports for evaluation (a different seed); 0 skips the
+            evaluation (a trial run: the manifest's metrics are null and no calibration is written).
         config: training hyper-parameters.
         real, real_truth: optional folder of real report PDFs and of their hand-read truth.
+        corrections: ``nianbao export-corrections`` files; their reviewed cells are added to the
+            training set, `corrections_repeat` times (:mod:`models.corrections`).
 
     Returns:
         The manifest.
+
+    Raises:
+        CorrectionsError: a corrections file is unreadable or not one of its decisions is usable.
     """
     pipeline = Pipeline()
     train_pdfs = render(data / f"train-{seed}", n, seed)
     heldout_pdfs = render(data / f"heldout-{heldout_seed}", heldout_n, heldout_seed)
     train_docs = load_documents(train_pdfs, pipeline)
+    used = None
+    if corrections:
+        corrected, used = load_corrected_documents(corrections, pipeline, data / "corrections")
+        used.repeat = corrections_repeat
+        train_docs = train_docs + corrected * corrections_repeat
     result = train(train_docs, out, config)
     manifest = {
         "model": "LayoutLMForTokenClassification (transformers), character vocabulary, grid-cell boxes",
@@ -70,7 +87,9 @@ def train_and_evaluate(out: Path, data: Path, n: int, seed: int, heldout_n: int,
         "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()},
         "training": asdict(result),
     }
-    manifest["metrics"] = evaluate_artifacts(out, data, heldout_pdfs, real, real_truth)
+    if used is not None:
+        manifest["data"]["corrections"] = used.as_dict()
+    manifest["metrics"] = evaluate_artifacts(out, data, heldout_pdfs, real, real_truth) if heldout_pdfs else None
     weights = out / "model.safetensors"
     manifest["weights"] = {"file": weights.name, "bytes": weights.stat().st_size,
                            "sha256": hashlib.sha256(weights.read_bytes()).hexdigest()}
