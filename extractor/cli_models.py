@@ -36,15 +36,30 @@ def register(app: typer.Typer) -> None:
         base_model: Annotated[Path | None, typer.Option(help="fine-tune from this local checkpoint folder")] = None,
         real: Annotated[Path | None, typer.Option(help="folder of real report PDFs to evaluate on")] = Path("../shared/real-reports"),
         real_truth: Annotated[Path, typer.Option(help="hand-read truth of the real reports")] = Path("tests/data/real/truth"),
+        with_corrections: Annotated[list[Path] | None, typer.Option(
+            "--with-corrections", help="JSONL of `nianbao export-corrections` to learn from (repeatable)")] = None,
+        corrections_repeat: Annotated[int, typer.Option(min=1, help="times each corrected report enters the training set")] = 10,
     ) -> None:
-        """Generate data, train the cell classifier, evaluate it beside the rule-based matcher."""
+        """Generate data, train the cell classifier, evaluate it beside the rule-based matcher.
+
+        --heldout-n 0 skips the evaluation (a trial run). Reviewer decisions that cannot be used
+        (no location, document file missing, cell not found) are counted in the manifest.
+        """
+        from models.corrections import CorrectionsError
         from models.run import train_and_evaluate
         from models.train import TrainConfig
 
         config = TrainConfig(seed=seed, hidden=hidden, layers=layers, steps=steps, minutes=minutes,
                              threads=threads, base_model=base_model)
-        manifest = train_and_evaluate(out, data, n, seed, heldout_n, heldout_seed, config,
-                                      real if real and real.is_dir() else None, real_truth)
+        try:
+            manifest = train_and_evaluate(out, data, n, seed, heldout_n, heldout_seed, config,
+                                          real if real and real.is_dir() else None, real_truth,
+                                          corrections=with_corrections or (), corrections_repeat=corrections_repeat)
+        except CorrectionsError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        if "corrections" in manifest["data"]:
+            typer.echo(json.dumps(manifest["data"]["corrections"], ensure_ascii=False, indent=1))
         typer.echo(json.dumps(manifest["metrics"], ensure_ascii=False, indent=1))
         typer.echo(f"wrote {out}")
 
