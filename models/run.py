@@ -78,6 +78,8 @@ def train_and_evaluate(out: Path, data: Path, n: int, seed: int, heldout_n: int,
         corrected, used = load_corrected_documents(corrections, pipeline, data / "corrections")
         used.repeat = corrections_repeat
         train_docs = train_docs + corrected * corrections_repeat
+    if not train_docs:
+        raise ValueError("nothing to train on: give --n above 0 or --with-corrections FILE")
     result = train(train_docs, out, config)
     manifest = {
         "model": "LayoutLMForTokenClassification (transformers), character vocabulary, grid-cell boxes",
