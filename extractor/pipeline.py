@@ -107,7 +107,8 @@ class Pipeline:
         if tokens is None:
             return self._understand_scanned_page(page, clock)
         with clock("layout"):
-            regions = self.layout.predict(page.image, dpi)
+            # The text layer lets layout skip its model when the ruling lines hold every table.
+            regions = self.layout.predict(page.image, dpi, tokens=tokens)
         with clock("grid"):
             tables = [
                 self.grid.predict(page.image, region.bbox, tokens, index, dpi=dpi)

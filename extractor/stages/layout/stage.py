@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from extractor.datamodel import TextToken
 from extractor.datamodel.page import LayoutRegion
 from extractor.stages.layout.rapid_cdla import RapidCdlaEngine, RapidCdlaOptions, regions_from_raw
 from extractor.stages.layout.ruled_tables import find_ruled_tables
@@ -19,6 +21,12 @@ _TABLE_LIKE = frozenset({"table", "figure"})
 _SAME_OBJECT = 0.5
 # A text-like region this much inside a table is part of the table, not a page element.
 _INSIDE_TABLE = 0.8
+# Text of a token that is a bare number, as a table cell prints it (12, 3.5, 1,234).
+_BARE_NUMBER = re.compile(r"[\d.,，．]+")
+# Bare numbers outside the ruled tables of a born-digital page that suggest a table without
+# rules: this many on one text line, or this many in one column (see `looks_tabular`).
+_TABLE_ROW_NUMBERS = 4
+_TABLE_COLUMN_NUMBERS = 3
 
 
 # Options kind -> layout model engine class.
@@ -49,6 +57,11 @@ class LayoutOptions(BaseModel):
 
     engine: RapidCdlaOptions = Field(default_factory=RapidCdlaOptions, description="layout model options")
     ruled_tables: bool = Field(True, description="also find tables from their ruling lines")
+    digital_fast_path: bool = Field(
+        True,
+        description="born-digital pages (given their text layer): skip the layout model when the ruling "
+        "lines account for every table, i.e. no row or column of bare numbers lies outside the ruled tables",
+    )
 
 
 def _overlap_of_smaller(a: LayoutRegion, b: LayoutRegion) -> float:
@@ -136,22 +149,80 @@ def reading_order(regions: list[LayoutRegion]) -> list[LayoutRegion]:
 class LayoutStage:
     """Find the regions of a page: the CDLA model plus the ruling-line table detector."""
 
-    def __init__(self, options: LayoutOptions | None = None) -> None:
-        self.options = options or LayoutOptions()
-        self._engine = create_layout_engine(self.options.engine)
+    def __init__(self, options: LayoutOptions | None = None, engine: RapidCdlaEngine | None = None) -> None:
+        """Set the stage up; the layout model is loaded when a page first needs it.
 
-    def predict(self, image: np.ndarray, dpi: float) -> list[LayoutRegion]:
+        Args:
+            options: stage options; the model engine is built from ``options.engine``.
+            engine: an engine to use instead (tests pass a recorded one).
+        """
+        self.options = options or LayoutOptions()
+        self._engine = engine  # None until a page needs the model: digital runs may never load it
+
+    @property
+    def engine(self) -> RapidCdlaEngine:
+        if self._engine is None:
+            self._engine = create_layout_engine(self.options.engine)
+        return self._engine
+
+    def predict(self, image: np.ndarray, dpi: float, tokens: list[TextToken] | None = None) -> list[LayoutRegion]:
         """Regions of one page in reading order.
+
+        Steps:
+            1. Tables from their ruling lines.
+            2. Born-digital fast path: with the page's text layer (`tokens`) and no row or column
+               of bare numbers outside the ruled tables, the ruled tables are the page's tables and
+               the model is not run. The model costs more than the rest of a digital page
+               together, and on these pages it only confirms the rules; its text and title
+               regions are used by no later stage.
+            3. Otherwise the layout model, merged with the ruled tables (:func:`merge_regions`).
 
         Args:
             image: the page, RGB (or greyscale) uint8.
             dpi: resolution of `image` (the line detector's kernel lengths scale with it).
+            tokens: the page's text-layer tokens on a born-digital page; None for a scan (the
+                model always runs: OCR tokens come after layout, and scans lose their rules).
 
         Returns:
             Layout regions with CDLA labels (``text``, ``title``, ``table``, ``figure``, ...),
-            boxes in page pixels.
+            boxes in page pixels. On the fast path only the ruled tables.
         """
-        model = regions_from_raw(self._engine.raw(image))
         ruled = find_ruled_tables(image, dpi) if self.options.ruled_tables else []
+        if tokens is not None and self.options.digital_fast_path and self.options.ruled_tables:
+            if not looks_tabular(loose_numbers(tokens, ruled)):
+                _log.debug("layout: %d ruled tables, model skipped", len(ruled))
+                return merge_regions([], ruled)
+        model = regions_from_raw(self.engine.raw(image))
         _log.debug("layout: %d model regions, %d ruled tables", len(model), len(ruled))
         return merge_regions(model, ruled)
+
+
+def loose_numbers(tokens: list[TextToken], tables: list[LayoutRegion]) -> list[TextToken]:
+    """Tokens that are bare numbers with their centre outside every one of `tables`."""
+    loose = []
+    for token in tokens:
+        if not _BARE_NUMBER.fullmatch(token.text) or not any(c.isdigit() for c in token.text):
+            continue
+        if not any(t.bbox.contains_point(*token.bbox.center) for t in tables):
+            loose.append(token)
+    return loose
+
+
+def looks_tabular(numbers: list[TextToken]) -> bool:
+    """Whether bare numbers line up as a table's do: several on one line, or a column of them.
+
+    Prose embeds its numbers in words, and when it spaces them (共办理 12 件) gives one or two
+    per line at no particular x; a table without rules prints a row of values side by side
+    (section 四 is one row of 15) or a column of them under each other.
+    """
+    for a in numbers:
+        height = max(a.bbox.height, 1.0)
+        same_row = sum(1 for b in numbers if abs(b.bbox.center[1] - a.bbox.center[1]) < height / 2)
+        same_col = sum(
+            1
+            for b in numbers
+            if abs(b.bbox.center[0] - a.bbox.center[0]) < height and abs(b.bbox.center[1] - a.bbox.center[1]) >= height
+        )
+        if same_row >= _TABLE_ROW_NUMBERS or same_col + 1 >= _TABLE_COLUMN_NUMBERS:
+            return True
+    return False
