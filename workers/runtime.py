@@ -6,7 +6,6 @@ inherits a parent's database connections or ONNX sessions.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import socket
@@ -18,11 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from extractor.pipeline import Pipeline, PipelineOptions
 from extractor.settings import get_settings
 from extractor.storage import ContentStore, make_engine, make_sessionmaker
+from extractor.storage.results import PAGE_STAGE, finish_input_hash
+from extractor.storage.results import page_input_hash as _page_key
+
+__all__ = ["PAGE_STAGE", "finish_input_hash", "page_input_hash", "pipeline", "sessions", "store", "worker_name"]
 
 _log = logging.getLogger(__name__)
-
-# Name of the page stage in the pages table (the key of its idempotent upsert).
-PAGE_STAGE = "understand_page"
 
 
 @cache
@@ -47,14 +47,8 @@ def worker_name() -> str:
 
 
 def page_input_hash(sha256: str, index: int) -> str:
-    """Key of a page's output: the file, the page and every pipeline option that shapes it."""
-    options = pipeline().options.model_dump_json()
-    return hashlib.sha256(f"{PAGE_STAGE}\n{sha256}\n{index}\n{options}".encode()).hexdigest()
-
-
-def finish_input_hash(page_hashes: list[str]) -> str:
-    """Key of a document's assembly: the ordered page keys it was built from."""
-    return hashlib.sha256("\n".join(page_hashes).encode()).hexdigest()
+    """Key of a page's output under this process's pipeline options."""
+    return _page_key(sha256, index, pipeline().options.model_dump_json())
 
 
 @signals.worker_process_init.connect

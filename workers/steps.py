@@ -162,7 +162,7 @@ def finish(document_id: int) -> None:
             else:
                 pages.append(PageRecord.model_validate(row.record))
         result = pipeline().finish(result, pages)
-        save_result(session, doc, result, finish_key)
+        save_result(session, doc, result, finish_key, pages=pages)
 
 
 def record_failure(document_id: int, error: str) -> None:

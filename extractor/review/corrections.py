@@ -13,6 +13,7 @@ from extractor.stages.validate import BROKEN_IDENTITY, NARRATIVE_PREFIX, check_i
 from extractor.stages.validate.repair import suggest_repairs
 from extractor.storage import CheckRow, Correction, Document, FieldRow, ReviewItem, ReviewState, User
 from extractor.templates import ValueType, get_template
+from extractor.review.prose import recheck_prose
 from extractor.review.queue import holds_lease, sync_document
 
 _log = logging.getLogger(__name__)
@@ -61,13 +62,15 @@ def decide(session: Session, user: User, item: ReviewItem, value: float | None, 
 
 
 def revalidate(session: Session, document: Document) -> None:
-    """Re-check the identities of a document on its current values (does not commit).
+    """Re-check the identities and the prose of a document on its current values (does not commit).
 
     Steps:
-        1. Identity check rows are rebuilt; prose check rows are kept (the prose did not change).
+        1. Identity check rows are rebuilt.
         2. A field flagged only for broken identities that all hold now goes back to ``auto``.
-        3. Fields of an identity that is broken now are flagged; suggestions are recomputed.
-        4. The document's review items follow its fields (new flags queue, cleared ones resolve).
+        3. Fields of an identity that is broken now are flagged.
+        4. The prose checks run again on the kept claims (:func:`recheck_prose`).
+        5. Suggestions are recomputed.
+        6. The document's review items follow its fields (new flags queue, cleared ones resolve).
     """
     if document.template is None:
         return
@@ -99,6 +102,7 @@ def revalidate(session: Session, document: Document) -> None:
             if row.status in (FieldStatus.AUTO.value, FieldStatus.DERIVED.value):
                 row.status = FieldStatus.FLAGGED.value
             row.reasons = [*(row.reasons or []), note]
+    recheck_prose(session, document, template, rows)
     suggestions = {r.field_id: r.implied for r in suggest_repairs(template, values)}
     for fid, row in rows.items():
         if row.status != FieldStatus.REVIEWED.value:

@@ -21,9 +21,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 def make_engine(db: DbSettings) -> Engine:
     """An engine for `db.url`; SQLite gets foreign keys on and its folder created."""
     if db.url.startswith("sqlite"):
-        path = db.url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _make_sqlite_folder(db.url)
         engine = create_engine(db.url, echo=db.echo)
         # SQLite ignores foreign keys unless each connection asks for them.
         event.listen(engine, "connect", lambda conn, _rec: conn.execute("PRAGMA foreign_keys=ON"))
@@ -68,3 +66,42 @@ def upgrade_database(url: str, revision: str = "head") -> None:
 
     _log.info("migrating %s to %s", url.split("@")[-1], revision)
     command.upgrade(alembic_config(url), revision)
+
+
+def ensure_schema(url: str) -> None:
+    """Make sure the schema at `url` is the one this code needs.
+
+    A SQLite file is the embedded store of one machine: it is created or upgraded in place. A
+    server database is shared with running services, so it is only checked; `nianbao migrate`
+    upgrades it.
+
+    Raises:
+        RuntimeError: a server database is not at the newest revision.
+    """
+    if url.startswith("sqlite"):
+        # Alembic opens its own engine, so the folder of a first run's file must exist first.
+        _make_sqlite_folder(url)
+        upgrade_database(url)
+        return
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+    if current != head:
+        raise RuntimeError(
+            f"the database {url.split('@')[-1]} is at schema revision {current or 'none'}, this version needs "
+            f"{head}: run `nianbao migrate`"
+        )
+
+
+def _make_sqlite_folder(url: str) -> None:
+    """Create the folder of a SQLite file URL (nothing for an in-memory database)."""
+    path = url.split("///", 1)[-1]
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -116,6 +116,10 @@ class Document(Base):
     finish_hash: Mapped[str | None] = mapped_column(String(64))
     # finish_hash of the result the review items were built from; None: not queued yet.
     review_hash: Mapped[str | None] = mapped_column(String(64))
+    # Numbers the report's prose states for fields ([{field_id, stated, clause}], the validate
+    # stage's ProseClaim), kept so a review re-runs the prose check on corrected values;
+    # None: stored before claims were kept (the prose checks then stay as the pipeline left them).
+    prose_claims: Mapped[list | None] = mapped_column(JsonType)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

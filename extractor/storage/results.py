@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
 import logging
 
 from sqlalchemy import delete, select
@@ -17,10 +19,33 @@ from extractor.datamodel import (
     PageRecord,
     ReportMeta,
 )
+from extractor.stages.validate import ProseClaim, prose_claims
 from extractor.storage.models import CheckRow, Document, DocumentState, FieldRow, PageRow
 from extractor.storage.upsert import insert_ignore
 
 _log = logging.getLogger(__name__)
+
+# Name of the page stage in the pages table (the key of its idempotent upsert).
+PAGE_STAGE = "understand_page"
+
+
+def page_input_hash(sha256: str, index: int, options_json: str) -> str:
+    """Key of a page's output: the file, the page and every pipeline option that shapes it.
+
+    The workers and an embedded run (``nianbao extract``) key pages alike, so a page one of them
+    stored is found by the other.
+
+    Args:
+        sha256: the document file's hash.
+        index: 0-based page.
+        options_json: ``PipelineOptions.model_dump_json()`` of the pipeline that reads the page.
+    """
+    return hashlib.sha256(f"{PAGE_STAGE}\n{sha256}\n{index}\n{options_json}".encode()).hexdigest()
+
+
+def finish_input_hash(page_hashes: list[str]) -> str:
+    """Key of a document's assembly: the ordered page keys it was built from."""
+    return hashlib.sha256("\n".join(page_hashes).encode()).hexdigest()
 
 
 def find_page(session: Session, document_id: int, stage: str, input_hash: str) -> PageRow | None:
@@ -67,11 +92,20 @@ def save_page(
     )
 
 
-def save_result(session: Session, document: Document, result: DocumentResult, finish_hash: str) -> None:
+def save_result(session: Session, document: Document, result: DocumentResult, finish_hash: str,
+                pages: list[PageRecord] | None = None) -> None:
     """Store a document's assembled result: meta, fields, checks, state; does not commit.
 
     Fields a person already reviewed are kept as they are: re-assembling a document (new
     pipeline options) must not undo a correction.
+
+    Args:
+        session: an open session.
+        document: the stored document.
+        result: what ``Pipeline.finish`` returned.
+        finish_hash: key of the page inputs it was assembled from (:func:`finish_input_hash`).
+        pages: the page records it was assembled from; the numbers their prose states are kept
+            so a review re-runs the prose check (None keeps none).
     """
     reviewed = {
         f.field_id
@@ -106,6 +140,9 @@ def save_result(session: Session, document: Document, result: DocumentResult, fi
                      fields=list(check.fields), detail=check.detail)
         )
     document.result = result.model_dump(mode="json")
+    document.prose_claims = (
+        None if pages is None else [dataclasses.asdict(c) for c in prose_claims(result.fields, pages)]
+    )
     document.template = result.template
     document.agency = result.meta.agency
     document.year = result.meta.year
@@ -163,6 +200,13 @@ def stored_result(session: Session, document: Document, item_id: str | None = No
         checks=checks,
         errors=errors,
     )
+
+
+def stored_claims(document: Document) -> list[ProseClaim] | None:
+    """The prose claims kept with the document's result; None when none were kept."""
+    if document.prose_claims is None:
+        return None
+    return [ProseClaim(**claim) for claim in document.prose_claims]
 
 
 def _number(value: float | None) -> int | float | None:

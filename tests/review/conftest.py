@@ -20,6 +20,8 @@ SEED = 901
 # Documents of the queue tests and of the browser test.
 QUEUE_DOCS = (1, 2)
 BROWSER_DOCS = (7,)
+# Unplanted documents of the prose re-check tests, one per test.
+PROSE_DOCS = (0, 3)
 
 
 @pytest.fixture(scope="session")
@@ -53,44 +55,35 @@ def synth_reports(tmp_path_factory) -> list[Path]:
                     level="digital")
 
 
-def process_batch(settings, sessions, pdfs: list[Path], name: str) -> str:
-    """Register `pdfs` as a batch and run the pipeline on them in-process, as the workers would."""
-    from sqlalchemy import select
+def process_batch(settings, pdfs: list[Path], name: str, out: Path) -> str:
+    """Extract `pdfs` in-process into `out` and record them as a batch, as `nianbao extract` does."""
+    from extractor.pipeline import PipelineOptions, run_extract
+    from extractor.storage.embedded import EmbeddedRecorder
 
-    from extractor.datamodel import DocumentInfo, DocumentResult
-    from extractor.pipeline import Pipeline
-    from extractor.stages.rasterise import open_document
-    from extractor.storage import BatchDocument, ContentStore, Document, create_batch, register_inputs
-    from extractor.storage.results import save_page, save_result
-
-    store = ContentStore(settings.storage.root)
-    pipeline = Pipeline()
-    with sessions() as session:
-        batch = create_batch(session, name)
-        ids = register_inputs(session, store, batch, pdfs)
-        session.commit()
-        for doc_id in ids:
-            doc = session.get(Document, doc_id)
-            item = session.scalar(select(BatchDocument).where(BatchDocument.document_id == doc_id))
-            with open_document(store.path(doc.blob_key)) as source:
-                pages = [pipeline.understand_page(source, i) for i in range(len(source))]
-            for page in pages:
-                save_page(session, doc_id, page.index, "understand_page", f"{doc.sha256[:56]}-{page.index}", page)
-            start = DocumentResult(document=DocumentInfo(id=item.item_id, source=item.source, sha256=doc.sha256,
-                                                         pages=len(pages), dpi=pipeline.options.dpi))
-            save_result(session, doc, pipeline.finish(start, pages), finish_hash=f"test-{doc.sha256[:16]}")
-        session.commit()
-        return batch.id
+    recorder = EmbeddedRecorder.open(settings, pdfs, name, PipelineOptions().model_dump_json())
+    try:
+        run_extract(pdfs, out, on_document=recorder.record)
+    finally:
+        recorder.close()
+    return recorder.batch_id
 
 
 @pytest.fixture(scope="session")
-def queue_batch(review_settings, sessions, synth_reports) -> str:
-    return process_batch(review_settings, sessions, [synth_reports[i] for i in QUEUE_DOCS], "queue-test")
+def queue_batch(review_settings, synth_reports, tmp_path_factory) -> str:
+    return process_batch(review_settings, [synth_reports[i] for i in QUEUE_DOCS], "queue-test",
+                         tmp_path_factory.mktemp("queue-out"))
 
 
 @pytest.fixture(scope="session")
-def browser_batch(review_settings, sessions, synth_reports) -> str:
-    return process_batch(review_settings, sessions, [synth_reports[i] for i in BROWSER_DOCS], "browser-test")
+def browser_batch(review_settings, synth_reports, tmp_path_factory) -> str:
+    return process_batch(review_settings, [synth_reports[i] for i in BROWSER_DOCS], "browser-test",
+                         tmp_path_factory.mktemp("browser-out"))
+
+
+@pytest.fixture(scope="session")
+def prose_batch(review_settings, synth_reports, tmp_path_factory) -> str:
+    return process_batch(review_settings, [synth_reports[i] for i in PROSE_DOCS], "prose-test",
+                         tmp_path_factory.mktemp("prose-out"))
 
 
 @pytest.fixture
