@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-deps demo test test-fast samples clean
+.PHONY: setup system-deps demo test test-fast samples train-check clean
 
 setup: $(STAMP)
 
@@ -34,6 +34,10 @@ test-fast: setup
 # Regenerates samples/ from the synthetic generator and the seed values (deterministic).
 samples: setup
 	$(BIN)/nianbao make-samples --out samples
+
+# Re-runs the shipped classifier's training from its manifest (~30 min on 2 cores) and compares metrics.
+train-check: setup
+	$(BIN)/nianbao train-check --out .cache/train-check --data .cache/train-check-data
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
