@@ -25,6 +25,8 @@ Steps (:func:`load_corrected_documents`):
     3. Label the cells of every decision (:func:`label_tables`), scaling ``bbox`` from the
        decision's dpi to the page record's.
     4. Count every decision by outcome, so none is dropped silently.
+    5. On scanned pages, check how the shipped OCR reads the reviewed cells (:class:`RecognitionCheck`):
+       a recognition test set; the OCR models themselves are not trained here.
 """
 
 from __future__ import annotations
@@ -40,14 +42,15 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from extractor.datamodel import BBox, Cell, Table
+from extractor.datamodel import BBox, Cell, PageRecord, Table, TokenSource
 from extractor.pipeline import Pipeline
 from extractor.stages.assemble.grid_view import GridView
 from extractor.stages.assemble.matching import similarity
 from extractor.stages.assemble.text import label_key
+from extractor.stages.assemble.values import parse_value
 from extractor.stages.classify.labels import COL, ROW, VALUE
 from extractor.stages.rasterise import DocumentError
-from extractor.templates import FieldDef, Template, get_template
+from extractor.templates import FieldDef, Template, ValueType, get_template
 from models.data import MIN_IOU, UNLABELLED, LabelledDocument, join_tables, understand
 
 _log = logging.getLogger(__name__)
@@ -58,6 +61,8 @@ ROW_MATCH = 0.55
 # matcher's 0.8: the reviewed cell already fixes the position, the header only has to confirm it
 # against OCR misreads and printed variants (本年收费金额 / 收费金额（万元）).
 COL_MATCH = 0.6
+# Misread cells listed in the manifest's recognition check (the rest are only counted).
+_MISREAD_SHOWN = 20
 # Printed zero marks that are values, not labels ("/" and dashes vanish in label_key already).
 _ZERO_MARKS = frozenset({"无"})
 
@@ -101,7 +106,29 @@ class Decision(BaseModel):
     new: float | None = None
     kind: str = "confirm"
     cell_text: str | None = None
+    status: str | None = None  # the field's status before the decision (derived: computed, not read)
     latest: bool = True
+
+
+@dataclass
+class RecognitionCheck:
+    """How the current OCR reads the reviewed value cells of scanned pages (no model is trained on it).
+
+    The page records are read by the OCR models the pipeline ships, so a reviewed cell whose text
+    does not parse to the reviewer's value is one they still misread.
+    """
+
+    cells: int = 0  # used decisions on OCR-read pages (fields computed rather than read are left out)
+    right: int = 0  # of those, cells whose OCR text parses to the reviewer's value
+    misread: list[dict] = field(default_factory=list)  # the first few: field, text read, value
+
+    def add(self, decision: Decision, text: str, definition: FieldDef) -> None:
+        value = parse_value(text, definition.value_type).value
+        self.cells += 1
+        if value is not None and abs(float(value) - float(decision.new)) < 1e-9:
+            self.right += 1
+        elif len(self.misread) < _MISREAD_SHOWN:
+            self.misread.append({"field": decision.field, "read": text, "value": decision.new})
 
 
 @dataclass
@@ -117,6 +144,7 @@ class CorrectionsUsage:
     repeat: int = 1  # times each corrected document is put in the training set
     outcomes: dict[str, int] = field(default_factory=dict)  # Outcome value → decisions
     missing_documents: list[str] = field(default_factory=list)  # files that were not found (first 20)
+    recognition: RecognitionCheck = field(default_factory=RecognitionCheck)  # OCR on the reviewed cells
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -255,12 +283,37 @@ def _document(decisions: list[Decision], pipeline: Pipeline, cache_dir: Path,
         _log.warning("corrections: %s cannot be read: %s", path, exc)
         return None, outcomes + [Outcome.DOCUMENT_UNREADABLE] * len(located), 0
     tables = join_tables(pages)
-    labels, found, conflicts = label_tables(tables, located, get_template(template_id), {p.index: p.dpi for p in pages})
+    template = get_template(template_id)
+    page_dpi = {p.index: p.dpi for p in pages}
+    labels, found, conflicts = label_tables(tables, located, template, page_dpi)
     outcomes += found
+    _check_recognition(located, found, tables, pages, template, usage.recognition)
     if Outcome.USED not in found:
         return None, outcomes, conflicts
     doc_id = f"corrections-{stored.id if stored.id is not None else sha[:12]}"
     return LabelledDocument(doc_id=doc_id, truth=None, pages=pages, tables=tables, labels=labels), outcomes, conflicts
+
+
+def _check_recognition(decisions: list[Decision], outcomes: list[Outcome], tables: list[Table],
+                       pages: list[PageRecord], template: Template, check: RecognitionCheck) -> None:
+    """Add the used decisions on OCR-read pages to the recognition check."""
+    ocr_pages = {p.index for p in pages if any(t.source == TokenSource.OCR for t in p.tokens or [])}
+    page_dpi = {p.index: p.dpi for p in pages}
+    for decision, outcome in zip(decisions, outcomes):
+        definition = template.fields[decision.field]
+        # Left out: computed fields (a blank 总计 holds no printed number) and amounts, which may
+        # be printed in 元 and converted by the header (the cell alone does not say).
+        if (outcome is Outcome.USED and decision.page in ocr_pages and decision.new is not None
+                and decision.status != "derived" and definition.value_type is not ValueType.DECIMAL):
+            found = _cell_at(tables, decision.page, _box(decision, page_dpi))
+            if found is not None:
+                check.add(decision, found[1].text, definition)
+
+
+def _box(decision: Decision, page_dpi: Mapping[int, float]) -> BBox:
+    """The decision's bbox in the frame of its page record (scaled from the decision's dpi)."""
+    scale = page_dpi[decision.page] / decision.dpi if decision.dpi else 1.0
+    return BBox.from_list([v * scale for v in decision.bbox])
 
 
 def _label_decision(tables: list[Table], decision: Decision, template: Template,
@@ -270,9 +323,7 @@ def _label_decision(tables: list[Table], decision: Decision, template: Template,
         return LabelledCells({}, Outcome.UNKNOWN_FIELD)
     if decision.page not in page_dpi:
         return LabelledCells({}, Outcome.CELL_NOT_FOUND)
-    scale = page_dpi[decision.page] / decision.dpi if decision.dpi else 1.0
-    box = BBox.from_list([v * scale for v in decision.bbox])
-    found = _cell_at(tables, decision.page, box)
+    found = _cell_at(tables, decision.page, _box(decision, page_dpi))
     if found is None:
         return LabelledCells({}, Outcome.CELL_NOT_FOUND)
     t, cell = found

@@ -15,7 +15,8 @@ import pytest
 from extractor.pipeline import Pipeline
 from extractor.stages.classify.labels import COL, ROW, VALUE
 from extractor.synth import SynthTruth
-from models.corrections import CorrectionsError, Outcome, load_corrected_documents
+from extractor.templates import get_template
+from models.corrections import CorrectionsError, Decision, Outcome, RecognitionCheck, load_corrected_documents
 from models.data import UNLABELLED, join_tables, label_cells, render, understand
 
 # Seed of the one generated report the decisions are about.
@@ -87,6 +88,7 @@ def test_reviewed_cells_get_the_roles_the_truth_gives_them(report, tmp_path):
     assert all(label == truth_label for label, truth_label in given)
     assert Counter(label for label, _ in given) == Counter(l for f in fields for l in _expected(f))
     assert usage.labelled_cells == 9
+    assert usage.recognition.cells == 0  # a text layer is no test of the OCR
     assert len(doc.tables) == len(tables)
 
 
@@ -171,3 +173,14 @@ def test_unlabelled_cells_are_left_out_of_the_loss(tmp_path):
     train([doc], tmp_path, TrainConfig(steps=20, minutes=2, hidden=32, layers=1, heads=2, batch=2, threads=1, lr=3e-3))
     (pred,) = ClassifyStage(ClassifyOptions(artifacts_path=tmp_path, threads=1)).predict([table])
     assert [p.label for p in pred.cells if p.label != VALUE] == []
+
+
+def test_recognition_check_counts_cells_the_ocr_still_misreads():
+    # Three reviewed cells of scanned pages: read right, read as a look-alike letter, read as 0
+    # where the reviewer saw 5. Two are misread, and listed with what was read.
+    definition = get_template("gov-2021").fields["apply.granted.natural_person"]
+    check = RecognitionCheck()
+    for text, new in (("12", 12), ("J", 5), ("0", 5)):
+        check.add(Decision(document={}, field=definition.id, new=new), text, definition)
+    assert (check.cells, check.right) == (3, 1)
+    assert [m["read"] for m in check.misread] == ["J", "0"]
