@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
@@ -29,3 +30,13 @@ def test_migrated_sqlite_schema_matches_the_models(tmp_path):
     url = f"sqlite:///{tmp_path / 'embedded.db'}"
     upgrade_database(url)
     assert _differences(url) == []
+
+
+def test_extract_refuses_a_server_database_that_is_not_migrated(fresh_pg_database, service_env):
+    # `extract` records into PostgreSQL only when its schema is current: an empty database is
+    # refused with the command that fixes it; the migrated service database is accepted.
+    from extractor.storage.db import ensure_schema
+
+    with pytest.raises(RuntimeError, match="run `nianbao migrate`"):
+        ensure_schema(fresh_pg_database("nianbao_unmigrated_test"))
+    ensure_schema(service_env["NIANBAO_DB__URL"])
