@@ -92,3 +92,15 @@ def test_cells_are_read_from_line_crops_and_tidied():
     out = read_table_cells(table, page, recognise, 200.0)
     assert calls == [1]
     assert [c.text for c in out.cells] == ["0", ""]
+
+
+def test_frame_corner_left_inside_the_crop_is_removed():
+    # The cell box starts a little inside its rules, and a broken copy leaves the end of the top
+    # rule joined to the top of the right rule: one "┐" piece (read as "7"). Only the digit stays.
+    gray = _cell_image("0")
+    gray[:3, :], gray[-3:, :], gray[:, :3], gray[:, -3:] = 235, 235, 235, 235  # the frame has gone ...
+    gray[4:7, 70:106] = 60  # ... except the end of the top rule
+    gray[4:20, 103:106] = 60  # and the top of the right rule, meeting it
+    text, _ = _text_ink(gray, 1.0)
+    comps = _components(text)
+    assert len(comps) == 1 and 40 <= comps[0][0] <= 60

@@ -75,8 +75,8 @@ def _text_ink(gray: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
     removed = np.zeros_like(text)
     # Twice: a speck or dash can hide another one (it sets the extent the other is judged by).
     for _ in range(2):
-        noise = _edge_slivers(text, scale) | _rule_pieces(text, band)
-        noise |= _specks(text & ~noise)
+        noise = _edge_slivers(text, scale) | _rule_pieces(text, band) | _corner_pieces(text, band, scale)
+        noise |= _specks(text & ~noise, band)
         text &= ~noise
         removed |= noise
     return text, rules | removed
@@ -85,6 +85,18 @@ def _text_ink(gray: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
 def _components(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     return labels, stats[1:, :4]
+
+
+def _text_height(stats: np.ndarray, h: int, w: int, band: int) -> float:
+    """Height of the text line: the tallest component that reaches out of the edge bands.
+
+    What text-sized means in a cell is judged against this. Heights, because characters that
+    blur together grow wide, not tall; outside the bands, because a dash of a broken rule can be
+    far longer than a digit, but it lies along an edge, where text does not.
+    """
+    x, y, cw, ch = stats[:, 0], stats[:, 1], stats[:, 2], stats[:, 3]
+    in_band = (x + cw <= band) | (x >= w - band) | (y + ch <= band) | (y >= h - band)
+    return float(ch[~in_band].max() if (~in_band).any() else np.maximum(cw, ch).max())
 
 
 def _rule_pieces(ink: np.ndarray, band: int) -> np.ndarray:
@@ -103,7 +115,7 @@ def _rule_pieces(ink: np.ndarray, band: int) -> np.ndarray:
     thin = max(3, band // 2)
     # The text line's extent comes from the text-sized components, not from specks and dashes.
     size = np.maximum(stats[:, 2], stats[:, 3])
-    texty = (size >= 0.5 * size.max()) & (np.minimum(stats[:, 2], stats[:, 3]) > thin)
+    texty = (size >= 0.5 * _text_height(stats, h, w, band)) & (np.minimum(stats[:, 2], stats[:, 3]) > thin)
     for i, (x, y, cw, ch) in enumerate(stats, start=1):
         others = stats[texty & (np.arange(len(stats)) != i - 1)]
         if len(others):
@@ -119,17 +131,42 @@ def _rule_pieces(ink: np.ndarray, band: int) -> np.ndarray:
     return drop[labels]
 
 
-def _specks(ink: np.ndarray) -> np.ndarray:
+def _corner_pieces(ink: np.ndarray, band: int, scale: float) -> np.ndarray:
+    """Corners of the cell's frame: the ends of two rules that meet, left as one "┐"-shaped piece.
+
+    Neither thin along one edge nor inside the cell, such a piece escapes the sliver and dash
+    tests, and the recogniser reads it as "7" or "「". It lies wholly in the edge bands and
+    reaches two crossing edges; text keeps a padding off the frame, so none of it does both.
+    """
+    labels, stats = _components(ink)
+    h, w = ink.shape
+    drop = np.zeros(len(stats) + 1, dtype=bool)
+    if not len(stats):
+        return drop[labels]
+    edge = max(3, int(6 * scale))
+    inner = np.zeros_like(ink, dtype=bool)
+    inner[band:h - band, band:w - band] = True
+    inside = np.bincount(labels[inner & ink], minlength=len(stats) + 1)
+    for i, (x, y, cw, ch) in enumerate(stats, start=1):
+        side = x < edge or x + cw > w - edge
+        end = y < edge or y + ch > h - edge
+        drop[i] = side and end and inside[i] == 0
+    return drop[labels]
+
+
+def _specks(ink: np.ndarray, band: int) -> np.ndarray:
     """Dots of dirt: components far smaller than the text that stand apart from it.
 
     A dot counts as text (a decimal point, the "、" of a label, a stroke of a character) when
-    it is within the line's height and a text-sized component lies close to it along the line.
+    it is within the line's height and follows a text-sized component closely along the line.
+    Before the text only a minus sign (a short level stroke) is kept: no mark printed in a
+    cell starts with a dot, and a speck there is read as a leading "4" or "1".
     """
     labels, stats = _components(ink)
     if len(stats) < 2:
         return np.zeros_like(ink, dtype=bool)
     size = np.maximum(stats[:, 2], stats[:, 3])
-    line = float(size.max())
+    line = _text_height(stats, *ink.shape, band)
     big = size >= 0.45 * line
     drop = np.zeros(len(stats) + 1, dtype=bool)
     for i, (x, y, cw, ch) in enumerate(stats):
@@ -137,11 +174,16 @@ def _specks(ink: np.ndarray) -> np.ndarray:
             continue
         cx, cy = x + cw / 2, y + ch / 2
         near = stats[big]
-        in_line = (near[:, 1] - 0.1 * line <= cy) & (cy <= near[:, 1] + near[:, 3] + 0.1 * line)
+        # A neighbour spans at least a line's height: a flat stroke ("二") still has a "、" beside it.
+        mid = near[:, 1] + near[:, 3] / 2
+        top = np.minimum(near[:, 1], mid - line / 2) - 0.1 * line
+        bottom = np.maximum(near[:, 1] + near[:, 3], mid + line / 2) + 0.1 * line
+        in_line = (top <= cy) & (cy <= bottom)
         gap = 0.6 * line
         left = in_line & (near[:, 0] + near[:, 2] <= cx) & (near[:, 0] + near[:, 2] >= x - gap)
         right = in_line & (near[:, 0] >= cx) & (near[:, 0] <= x + cw + gap)
-        drop[i + 1] = not (left.any() or right.any())
+        minus = cw >= 2 * ch
+        drop[i + 1] = not (left.any() or (minus and right.any()))
     return drop[labels]
 
 
