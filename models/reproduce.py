@@ -13,8 +13,10 @@ is recorded as such and cannot be reproduced, because CPU contention decides whe
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +43,32 @@ class Comparison:
     reference: float | str | None  # the shipped manifest's value
     fresh: float | str | None  # the reproduction's value
     ok: bool  # within tolerance (or equal, for non-numbers)
+
+
+def data_fingerprint(docs) -> str:
+    """SHA-256 over what training sees of `docs`: every table's grid, cell texts and labels.
+
+    Page understanding (layout, grid) and the generator change between commits; a different
+    fingerprint says at once that a reproduction trains on other data, whatever its metrics.
+    """
+    digest = hashlib.sha256()
+    for doc in docs:
+        for table, labels in zip(doc.tables, doc.labels):
+            cells = [[c.row, c.col, c.row_span, c.col_span, c.text] for c in table.cells]
+            digest.update(json.dumps([doc.doc_id, table.n_rows, table.n_cols, cells, labels], ensure_ascii=False).encode())
+    return digest.hexdigest()
+
+
+def code_version(root: Path | None = None) -> dict:
+    """The git commit of the source tree and whether it had uncommitted changes (None outside git)."""
+    root = root or Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True,
+                               text=True, check=True).stdout.strip() != ""
+    except (OSError, subprocess.CalledProcessError):
+        return {"commit": None, "dirty": None}
+    return {"commit": commit, "dirty": dirty}
 
 
 def _accuracies(metrics: dict) -> dict[str, float]:
@@ -72,8 +100,13 @@ def compare_manifests(reference: dict, fresh: dict, tolerance: float = METRIC_TO
     new_cfg = {k: v for k, v in fresh.get("config", {}).items() if k not in _RUN_ONLY_KEYS}
     config_differences = {k: [ref_cfg.get(k), new_cfg.get(k)] for k in sorted(ref_cfg.keys() | new_cfg.keys())
                           if ref_cfg.get(k) != new_cfg.get(k)}
-    rows.append(Comparison("data", json.dumps(reference.get("data"), sort_keys=True),
-                           json.dumps(fresh.get("data"), sort_keys=True), reference.get("data") == fresh.get("data")))
+    ref_data, new_data = _without_fingerprint(reference.get("data")), _without_fingerprint(fresh.get("data"))
+    rows.append(Comparison("data", json.dumps(ref_data, sort_keys=True), json.dumps(new_data, sort_keys=True),
+                           ref_data == new_data))
+    ref_print = (reference.get("data") or {}).get("train", {}).get("sha256")
+    new_print = (fresh.get("data") or {}).get("train", {}).get("sha256")
+    if ref_print and new_print:  # manifests older than the fingerprint have none
+        rows.append(Comparison("data.train.sha256", ref_print[:12], new_print[:12], ref_print == new_print))
     ref_train, new_train = reference.get("training", {}), fresh.get("training", {})
     rows.append(Comparison("training.steps", ref_train.get("steps"), new_train.get("steps"),
                            ref_train.get("steps") == new_train.get("steps")))
@@ -90,7 +123,14 @@ def compare_manifests(reference: dict, fresh: dict, tolerance: float = METRIC_TO
         rows.append(Comparison(f"metrics.{key}", a, b, a is not None and b is not None and abs(a - b) <= tolerance))
     identical = reference.get("weights", {}).get("sha256") == fresh.get("weights", {}).get("sha256")
     return {"ok": all(r.ok for r in rows), "identical_weights": identical,
-            "comparisons": [dataclasses.asdict(r) for r in rows], "config_differences": config_differences}
+            "comparisons": [dataclasses.asdict(r) for r in rows], "config_differences": config_differences,
+            "code": [(reference.get("code") or {}).get("commit"), (fresh.get("code") or {}).get("commit")]}
+
+
+def _without_fingerprint(data: dict | None) -> dict | None:
+    if not data or "train" not in data:
+        return data
+    return data | {"train": {k: v for k, v in data["train"].items() if k != "sha256"}}
 
 
 def config_from_manifest(manifest: dict) -> TrainConfig:
@@ -138,6 +178,7 @@ def comparison_text(result: dict) -> str:
         ref, new = (r["reference"], r["fresh"]) if r["name"] != "data" else ("…", "…")
         lines.append(f"{r['name']:58} {str(ref):>10} {str(new):>10}  {'yes' if r['ok'] else 'NO'}")
     lines.append(f"identical weights (SHA-256): {'yes' if result['identical_weights'] else 'no'}")
+    lines.append(f"code (shipped, fresh): {result.get('code')}")
     if result["config_differences"]:
         lines.append(f"config differences (shipped, fresh): {result['config_differences']}")
     lines.append("REPRODUCED within tolerance" if result["ok"] else "NOT REPRODUCED")

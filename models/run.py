@@ -32,6 +32,7 @@ from models.evaluate import (
     side_by_side,
     side_by_side_markdown,
 )
+from models.reproduce import code_version, data_fingerprint
 from models.train import TrainConfig, train
 
 _log = logging.getLogger(__name__)
@@ -84,8 +85,10 @@ def train_and_evaluate(out: Path, data: Path, n: int, seed: int, heldout_n: int,
     manifest = {
         "model": "LayoutLMForTokenClassification (transformers), character vocabulary, grid-cell boxes",
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "data": {"train": {"seed": seed, "n": n, "level": "digital", "ocr_noise": "models/noise.py"},
+        "data": {"train": {"seed": seed, "n": n, "level": "digital", "ocr_noise": "models/noise.py",
+                           "sha256": data_fingerprint(train_docs[: len(train_pdfs)])},
                  "heldout": {"seed": heldout_seed, "n": heldout_n, "level": "digital"}},
+        "code": code_version(),
         "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()},
         "training": asdict(result),
     }

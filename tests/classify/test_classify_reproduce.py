@@ -51,3 +51,29 @@ def test_the_reproduction_config_raises_the_clock_limit_to_a_safety_limit():
     config = config_from_manifest(_manifest())
     assert (config.steps, config.seed, config.threads) == (1500, 1000, 1)
     assert config.minutes >= 60
+
+
+def test_training_on_other_data_does_not_reproduce():
+    # Two manifests with the same seeds whose training data fingerprints differ (the grid code changed).
+    # The data row fails even though every metric matches.
+    reference, fresh = _manifest(), _manifest()
+    reference["data"]["train"]["sha256"] = "aa" * 32
+    fresh["data"]["train"]["sha256"] = "bb" * 32
+    result = compare_manifests(reference, fresh)
+    assert [r["name"] for r in result["comparisons"] if not r["ok"]] == ["data.train.sha256"]
+
+
+def test_the_data_fingerprint_changes_with_one_cell_text():
+    # One labelled table, fingerprinted before and after one cell's text changes.
+    # Equal tables give equal fingerprints; an edited cell gives another.
+    from extractor.datamodel import BBox, Cell, Table
+    from models.data import LabelledDocument
+    from models.reproduce import data_fingerprint
+
+    def doc(text):
+        cell = Cell(row=0, col=0, text=text, page=0, bbox=BBox(x1=0, y1=0, x2=10, y2=10))
+        table = Table(n_rows=1, n_cols=1, cells=[cell], pages=[0], bbox=BBox(x1=0, y1=0, x2=10, y2=10))
+        return LabelledDocument(doc_id="d", truth=None, pages=[], tables=[table], labels=[["O"]])
+
+    assert data_fingerprint([doc("委")]) == data_fingerprint([doc("委")])
+    assert data_fingerprint([doc("委")]) != data_fingerprint([doc("会")])
