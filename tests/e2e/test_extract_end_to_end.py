@@ -6,11 +6,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from extractor.cli import app
 from extractor.evaluation import evaluate
 from extractor.pipeline import run_extract
+from extractor.settings import scoped
+from extractor.storage import BatchDocument, Document, InputErrorRow, make_engine, make_sessionmaker
 from extractor.synth import generate
 
 _REPO = Path(__file__).resolve().parents[2]
@@ -19,10 +22,31 @@ _REAL = _REPO / ".." / "shared" / "real-reports"
 _REAL_TRUTH = _REPO / "tests" / "data" / "real" / "truth"
 
 
+def _sqlite_settings(root: Path):
+    """Settings of an embedded store (SQLite file and content store) under `root`."""
+    from extractor.settings import DbSettings, ReviewSettings, Settings, StorageSettings
+
+    return Settings(db=DbSettings(url=f"sqlite:///{root / 'nianbao.db'}"), storage=StorageSettings(root=root / "store"),
+                    review=ReviewSettings(secret_key="e2e-test-key"))
+
+
 @pytest.fixture(scope="module")
-def samples_result(tmp_path_factory):
+def samples_store(tmp_path_factory):
+    """The store the samples' extraction is recorded into, as `nianbao extract` records it."""
+    return _sqlite_settings(tmp_path_factory.mktemp("samples-store"))
+
+
+@pytest.fixture(scope="module")
+def samples_result(tmp_path_factory, samples_store):
+    from extractor.pipeline import PipelineOptions
+    from extractor.storage.embedded import EmbeddedRecorder
+
     out = tmp_path_factory.mktemp("samples-out")
-    summary = run_extract([_SAMPLES], out)
+    recorder = EmbeddedRecorder.open(samples_store, [_SAMPLES], "samples", PipelineOptions().model_dump_json())
+    try:
+        summary = run_extract([_SAMPLES], out, on_document=recorder.record)
+    finally:
+        recorder.close()
     return summary, out, evaluate(_SAMPLES, out)
 
 
@@ -60,6 +84,41 @@ def test_zhaosu_sample_keeps_the_agencys_inconsistent_totals(samples_result):
 
 
 @pytest.mark.ml
+def test_samples_extracted_in_process_are_reviewed_from_their_sqlite_store(samples_result, samples_store):
+    # The samples were extracted without servers into a SQLite store; an admin signs in to the
+    # reviewer API, corrects the first item of the batch and exports: the value is `reviewed`.
+    import csv
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy import select
+
+    from extractor.api import create_app
+    from extractor.review.accounts import create_user
+    from extractor.storage import Batch, UserRole, make_engine, make_sessionmaker
+
+    engine = make_engine(samples_store.db)
+    with make_sessionmaker(engine)() as session:
+        create_user(session, "admin@example.org", "correct horse 1", UserRole.ADMIN)
+        session.commit()
+        batch_id = session.scalars(select(Batch.id).where(Batch.name == "samples")).one()
+    engine.dispose()
+    client = TestClient(create_app(samples_store, dispatcher=_NoDispatch()))
+    assert client.post("/review/api/login", json={"email": "admin@example.org",
+                                                  "password": "correct horse 1"}).status_code == 200
+
+    item = client.post(f"/review/api/batches/{batch_id}/next").json()
+    value = item["suggestion"] if item["suggestion"] is not None else (item["value"] or 0) + 1
+    assert client.post(f"/review/api/items/{item['id']}/decision", json={"value": value}).status_code == 200
+    export = client.get(f"/batches/{batch_id}/export", params={"statuses": True})
+
+    with zipfile.ZipFile(io.BytesIO(export.content)) as zf:
+        rows = {r["document_id"]: r for r in csv.DictReader(io.StringIO(zf.read("dataset-wide.csv").decode()))}
+    assert len(rows) == 6
+    row = next(r for r in rows.values() if r["source"] == item["source"])
+    assert row[f"{item['field_id']}.status"] == "reviewed" and float(row[item["field_id"]]) == value
+
+
+@pytest.mark.ml
 def test_dataset_csv_has_one_row_per_report(samples_result):
     # dataset.csv: a header, then one row per processed report, with the field ids as columns.
     _, out, _ = samples_result
@@ -93,8 +152,10 @@ def test_bad_inputs_get_clear_errors_and_lose_nothing(tmp_path):
         zf.writestr("../escape.pdf", good.read_bytes())
     (inputs / "batch.zip").write_bytes(buffer.getvalue())
     out = tmp_path / "out"
+    settings = _sqlite_settings(tmp_path / "var")
 
-    result = CliRunner().invoke(app, ["extract", str(inputs), "--out", str(out)])
+    with scoped(settings):
+        result = CliRunner().invoke(app, ["extract", str(inputs), "--out", str(out)])
 
     assert result.exit_code == 0, result.output
     good_doc = json.loads((out / f"{good.stem}.json").read_text(encoding="utf-8"))
@@ -105,3 +166,19 @@ def test_bad_inputs_get_clear_errors_and_lose_nothing(tmp_path):
     assert "duplicate of" in copy["errors"][0]
     refused = json.loads((out / "input-errors.json").read_text(encoding="utf-8"))
     assert any("escape" in e["source"] for e in refused)
+    # The store has the same story: the copy is the original's document, the corrupt file failed.
+    engine = make_engine(settings.db)
+    with make_sessionmaker(engine)() as session:
+        items = {i.item_id: i for i in session.scalars(select(BatchDocument))}
+        assert items["zz-copy"].document_id == items[good.stem].document_id
+        assert items["zz-copy"].duplicate_of == good.stem
+        assert "not a PDF or corrupted" in session.get(Document, items["broken"].document_id).error
+        assert any("escape" in e.source for e in session.scalars(select(InputErrorRow)))
+    engine.dispose()
+
+
+class _NoDispatch:
+    """Reviewing never enqueues; without a broker an enqueue would be a bug."""
+
+    def enqueue_batch(self, batch_id: str) -> None:
+        raise AssertionError(f"unexpected enqueue of {batch_id}")
