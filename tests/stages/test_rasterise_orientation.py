@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 
 from extractor.stages.rasterise import PageImage, open_pdf, render_page
-from extractor.stages.rasterise.orientation import estimate_skew, is_sideways, rotate_small, upright_page
+from extractor.stages.rasterise.orientation import (
+    estimate_skew,
+    is_sideways,
+    is_upside_down,
+    rotate_small,
+    upright_page,
+)
 
 REAL_REPORTS = Path(__file__).resolve().parents[2] / ".." / "shared" / "real-reports"
 
@@ -78,3 +84,31 @@ def test_turned_page_is_uprighted_with_the_recogniser(clockwise: int) -> None:
     assert result.record.rotation == (360 - clockwise) % 360
     assert result.image.shape == page.image.shape
     assert np.array_equal(result.image, page.image)
+
+
+class _ScriptedRecogniser:
+    """Gives every crop of its n-th call the n-th score; records how many calls it got."""
+
+    def __init__(self, *scores: float) -> None:
+        self.scores, self.calls = scores, 0
+
+    def __call__(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        score = self.scores[self.calls]
+        self.calls += 1
+        return [("字", score)] * len(crops)
+
+
+def test_lines_that_read_well_upright_are_not_read_turned() -> None:
+    # The upright reading scores 0.97: the turned one would need more than 1.0 to win.
+    # The page is upright and the lines are recognised once, not twice.
+    recognise = _ScriptedRecogniser(0.97, 1.0)
+    assert not is_upside_down(_table_page().image, 200.0, recognise)
+    assert recognise.calls == 1
+
+
+def test_lines_that_read_better_turned_turn_the_page() -> None:
+    # The upright reading scores 0.6 and the turned one 0.9: the page is upside down.
+    # Both readings are made.
+    recognise = _ScriptedRecogniser(0.6, 0.9)
+    assert is_upside_down(_table_page().image, 200.0, recognise)
+    assert recognise.calls == 2

@@ -148,9 +148,14 @@ def is_upside_down(image: np.ndarray, dpi: float, recognise: Recogniser) -> bool
     crops = text_line_crops(image, dpi, limit=_FLIP_SAMPLE)
     if not crops:
         return False
-    upright = [score for _, score in recognise(crops)]
+    up = float(np.mean([score for _, score in recognise(crops)]))
+    if up + _FLIP_MARGIN >= 1.0:
+        # Scores are at most 1: the turned reading cannot win, so it is not read (half the cost
+        # of this check on a page that is upright, as nearly all are).
+        _log.debug("180° check on %d lines: upright %.3f, turned reading not needed", len(crops), up)
+        return False
     flipped = [score for _, score in recognise([np.ascontiguousarray(np.rot90(c, k=2)) for c in crops])]
-    up, down = float(np.mean(upright)), float(np.mean(flipped))
+    down = float(np.mean(flipped))
     _log.debug("180° check on %d lines: upright %.3f, flipped %.3f", len(crops), up, down)
     return down > up + _FLIP_MARGIN
 
