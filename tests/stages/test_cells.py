@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from extractor.datamodel import BBox, Cell, Table
-from extractor.stages.ocr.cells import _text_ink, read_table_cells, tidy_number
+from extractor.stages.ocr.cells import _join_fragments, _paint_mask, _text_ink, read_table_cells, tidy_number
 
 _FONTS = sorted(glob.glob("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"))
 
@@ -104,3 +104,51 @@ def test_frame_corner_left_inside_the_crop_is_removed():
     text, _ = _text_ink(gray, 1.0)
     comps = _components(text)
     assert len(comps) == 1 and 40 <= comps[0][0] <= 60
+
+
+def test_speck_before_a_number_is_removed():
+    # A dot of dirt just left of a "0", on its baseline, is not a decimal point: no number starts
+    # with one, and the recogniser reads it as a leading "4".
+    gray = _cell_image("0")
+    gray[30:33, 40:43] = 60
+    text, _ = _text_ink(gray, 1.0)
+    comps = _components(text)
+    assert len(comps) == 1 and comps[0][0] > 45
+
+
+def test_long_rule_dash_does_not_turn_the_digits_into_specks():
+    # A long dash of the top rule, well inside the crop, is far longer than the digits: the
+    # digits are still text (judged by the line's height), and the dash is a rule piece.
+    gray = _cell_image("12")
+    gray[:3, :] = 235
+    gray[7:10, 20:95] = 60
+    text, _ = _text_ink(gray, 1.0)
+    comps = _components(text)
+    assert comps and all(y > 10 for _, y, _, _ in comps)
+    assert sum(w for _, _, w, _ in comps) >= 16
+
+
+def test_paint_spares_pieces_touching_the_text():
+    # A faint digit judged partly as specks: the pieces next to the kept strokes are not painted
+    # over (that would cut holes in it), dirt further off is.
+    text = np.zeros((40, 60), dtype=bool)
+    text[10:30, 20:23] = True
+    not_text = np.zeros_like(text)
+    not_text[12:14, 24:26] = True  # a pixel or two off the stroke
+    not_text[12:14, 45:47] = True  # far off
+    paint = _paint_mask(text, not_text)
+    assert not paint[12:14, 24:26].any()
+    assert paint[12:14, 45:47].all()
+
+
+@pytest.mark.parametrize(
+    ("spans", "line", "expected"),
+    [
+        ([(10, 20), (23, 33)], 24.0, [(10, 33)]),  # a "2" in two pieces: one line
+        ([(0, 26), (29, 55)], 26.0, [(0, 26), (29, 55)]),  # two characters of a vertical label
+        ([(10, 34), (40, 44)], 24.0, [(10, 34)]),  # a crumb of dirt under the number
+        ([(10, 14)], 24.0, [(10, 14)]),  # a lone dash ("—") is all there is: kept
+    ],
+)
+def test_join_fragments(spans, line, expected):
+    assert _join_fragments(spans, line) == expected

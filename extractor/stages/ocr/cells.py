@@ -236,45 +236,113 @@ def _is_slash(ink: np.ndarray, max_degrees: float) -> bool:
     return bool(np.degrees(np.arctan2(abs(vx), abs(vy))) > max_degrees)
 
 
-def _cell_lines(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOptions) -> list[np.ndarray] | str:
-    """RGB crops of a cell's text lines, top to bottom ([] for a blank cell), or the text
-    itself when the shape alone decides it (a lone "/").
+def _paint_mask(text: np.ndarray, not_text: np.ndarray) -> np.ndarray:
+    """Pixels to paint with the paper colour: non-text ink and its soft edge, but none close to
+    the text. A faint digit thresholds into pieces, some small enough to be judged specks;
+    painting those (and a margin round them) cuts holes in the digit ("0" read as "U")."""
+    paint = cv2.dilate(not_text.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    return paint & ~cv2.dilate(text.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
 
-    Each line gets paper-coloured space around it in proportion to its height: the recogniser
-    was trained on detector crops, which have such margins (tight crops read 5 as 0). Rules
-    and their slivers are painted over with the paper colour.
-    """
+
+@dataclass(frozen=True)
+class _CellInk:
+    """A cell's crop and what its ink was judged to be."""
+
+    crop: np.ndarray  # RGB crop of the cell box
+    ink: np.ndarray  # bool, text ink
+    not_text: np.ndarray  # bool, rules, rule pieces and specks
+    spans: list[tuple[int, int]]  # vertical extents [y0, y1) of the ink's text lines
+
+
+def _cell_ink(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOptions) -> _CellInk | str | None:
+    """The cell's crop and ink, None for a blank cell, or the text itself when the shape alone
+    decides it (a lone "/")."""
     scale = dpi / 200
     h, w = image.shape[:2]
     x1, y1 = max(0, int(cell.bbox.x1)), max(0, int(cell.bbox.y1))
     x2, y2 = min(w, int(np.ceil(cell.bbox.x2))), min(h, int(np.ceil(cell.bbox.y2)))
     if x2 - x1 < 6 or y2 - y1 < 6:
-        return []
+        return None
     crop = image[y1:y2, x1:x2]
     if crop.ndim == 2:
         crop = cv2.cvtColor(crop, cv2.COLOR_GRAY2RGB)
     gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
     ink, not_text = _text_ink(gray, scale)
     if ink.sum() < options.min_ink_200 * scale:
-        return []
+        return None
     if _is_slash(ink, options.slash_degrees):
         return "/"
+    spans = _line_spans(ink, max(2, int(options.min_line_height_200 * scale)))
+    return _CellInk(crop, ink, not_text, spans)
+
+
+def _typical_line_height(cells: list[_CellInk]) -> float | None:
+    """Median height of the text lines of a table's cells: what one line of its text measures."""
+    heights = [b - a for c in cells for a, b in c.spans]
+    return float(np.median(heights)) if heights else None
+
+
+def _join_fragments(spans: list[tuple[int, int]], line: float | None) -> list[tuple[int, int]]:
+    """Text lines with the pieces of a broken character put back together, and crumbs dropped.
+
+    A faint or toner-starved digit thresholds into pieces stacked with a small gap between them
+    ("2" as its arc and its foot), each read as a line of its own ("2" -> "9"). Two neighbouring
+    spans are one line when together they are no taller than a line of the table's text and one
+    of them is too short to be a line alone; characters of a vertical label are each a full line,
+    so they stay apart. After that, a span far shorter than a line is dropped when the cell holds
+    a full one: it is dirt above or below the text, which the recogniser reads as "*" or "'".
+    """
+    if line is None or not spans:
+        return spans
+    joined = [spans[0]]
+    for a, b in spans[1:]:
+        pa, pb = joined[-1]
+        short = min(pb - pa, b - a) < 0.75 * line
+        if short and a - pb <= 0.35 * line and b - pa <= 1.25 * line:
+            joined[-1] = (pa, b)
+        else:
+            joined.append((a, b))
+    if any(b - a >= 0.75 * line for a, b in joined):
+        joined = [(a, b) for a, b in joined if b - a >= 0.4 * line]
+    return joined
+
+
+def _line_crops(cell: _CellInk, line: float | None, options: CellReadOptions) -> list[np.ndarray]:
+    """RGB crops of a cell's text lines, top to bottom.
+
+    Each line gets space around it in proportion to its height: the recogniser was trained on
+    detector crops, which have such margins (tight crops read 5 as 0). Rules and their slivers
+    are painted over with the paper colour.
+    """
+    crop, ink = cell.crop, cell.ink
     paper = np.median(crop[~cv2.dilate(ink.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)], axis=0)
     clean = crop.copy()
-    clean[cv2.dilate(not_text.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)] = paper.astype(np.uint8)
+    clean[_paint_mask(ink, cell.not_text)] = paper.astype(np.uint8)
+    spans = _join_fragments(cell.spans, line)
     lines = []
-    for a, b in _line_spans(ink, max(2, int(options.min_line_height_200 * scale))):
+    for a, b in spans:
         xs = np.flatnonzero(ink[a:b].any(axis=0))
         ya, yb, xa, xb = max(0, a - 1), min(ink.shape[0], b + 1), max(0, xs[0] - 1), min(ink.shape[1], xs[-1] + 2)
         height = b - a
         margin_y, margin_x = int(options.margin_y * height) + 1, int(options.margin_x * height) + 1
         # The line on paper-coloured margins: no neighbouring rule, no hard edge at the padding.
-        line = cv2.copyMakeBorder(
-            clean[ya:yb, xa:xb], margin_y, margin_y, margin_x, margin_x, cv2.BORDER_CONSTANT,
-            value=tuple(int(v) for v in paper),
+        # (The crop's own pixels as margin lower the recogniser's scores: measured, 0.86 -> 0.77.)
+        lines.append(
+            cv2.copyMakeBorder(
+                clean[ya:yb, xa:xb], margin_y, margin_y, margin_x, margin_x, cv2.BORDER_CONSTANT,
+                value=tuple(int(v) for v in paper),
+            )
         )
-        lines.append(line)
     return lines
+
+
+def _cell_lines(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOptions) -> list[np.ndarray] | str:
+    """RGB crops of one cell's text lines ([] for a blank cell), or "/" decided by shape; for
+    looking at one cell alone (a table's cells share the typical line height, see below)."""
+    prepared = _cell_ink(image, cell, dpi, options)
+    if prepared is None or isinstance(prepared, str):
+        return prepared or []
+    return _line_crops(prepared, _typical_line_height([prepared]), options)
 
 
 # Marks a recogniser makes of specks and rule dashes at the ends of a number.
@@ -306,7 +374,9 @@ def read_table_cells(
     Steps:
         1. Crop each cell, clear ruling-line remnants at its edges, and call it blank when
            little ink is left.
-        2. Split the ink into text lines (labels wrap; vertical labels hold one character per line).
+        2. Split the ink into text lines (labels wrap; vertical labels hold one character per
+           line), putting the pieces of a broken character back together by the table's
+           typical line height.
         3. Recognise all lines of the table in one batch (recognition only, no detection).
         4. Join each cell's lines; the cell score is its lowest line score (1.0 for a blank cell).
 
@@ -320,12 +390,14 @@ def read_table_cells(
     crops: list[_LineCrop] = []
     texts: dict[int, list[str]] = {}
     scores: dict[int, float] = {}
-    for i, cell in enumerate(table.cells):
-        lines = _cell_lines(image, cell, dpi, options)
-        if isinstance(lines, str):
-            texts[i] = [lines]
-        else:
-            crops.extend(_LineCrop(i, line) for line in lines)
+    prepared = {i: _cell_ink(image, cell, dpi, options) for i, cell in enumerate(table.cells)}
+    inked = {i: p for i, p in prepared.items() if isinstance(p, _CellInk)}
+    line = _typical_line_height(list(inked.values()))
+    for i, p in prepared.items():
+        if isinstance(p, str):
+            texts[i] = [p]
+        elif p is not None:
+            crops.extend(_LineCrop(i, crop) for crop in _line_crops(p, line, options))
     results = list(recognise([c.image for c in crops])) if crops else []
     for crop, (text, score) in zip(crops, results, strict=True):
         texts.setdefault(crop.cell_index, []).append(text.strip())
