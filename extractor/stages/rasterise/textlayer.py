@@ -238,15 +238,17 @@ def _token_box(group: list[_Char], matrix: np.ndarray) -> BBox:
 
 
 def _blank_fraction(tokens: list[TextToken], image: np.ndarray) -> float:
-    gray = image.mean(axis=2) if image.ndim == 3 else image
     step = max(1, len(tokens) // _INK_SAMPLE)
     sample = tokens[::step]
     blank = 0
     for token in sample:
         b = token.bbox
         x1, y1 = max(0, int(b.x1)), max(0, int(b.y1))
-        x2, y2 = min(gray.shape[1], math.ceil(b.x2)), min(gray.shape[0], math.ceil(b.y2))
-        crop = gray[y1:y2, x1:x2]
+        x2, y2 = min(image.shape[1], math.ceil(b.x2)), min(image.shape[0], math.ceil(b.y2))
+        # Grey levels of the crop only: converting the whole page cost more than the rest of
+        # the text layer together.
+        crop = image[y1:y2, x1:x2]
+        crop = crop.mean(axis=2) if crop.ndim == 3 else crop
         # Ink is anything clearly darker than the crop's own background (robust to grey paper).
         if crop.size == 0 or (crop < np.percentile(crop, 95) - 60).mean() < _MIN_INK_FRACTION:
             blank += 1
