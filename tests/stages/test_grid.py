@@ -228,3 +228,26 @@ def test_red_seal_strokes_are_not_rules():
     cv2.line(image, (240, 150), (240, 350), (220, 30, 30), 6)
     table = GridStage().predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0)
     assert (table.n_rows, table.n_cols) == (7, 6)
+
+
+def test_rule_left_as_dashes_between_broken_corners_keeps_the_cells_apart():
+    # A poor copy: the column rule between "1" and "2" (x = 410) is two short dashes, and the row
+    # rules are broken where they meet it, so no piece runs in from a corner. Thin dashes with
+    # no text about them are a rule all the same: the two values stay in their own cells.
+    image, tokens = _draw_table(_XS, _YS, [], {(3, 3): "1", (3, 4): "2"})
+    cv2.line(image, (410, 202), (410, 206), (255, 255, 255), 4)
+    cv2.line(image, (410, 224), (410, 228), (255, 255, 255), 4)
+    cv2.line(image, (410, 248), (410, 258), (255, 255, 255), 4)
+    for y in (200, 260):
+        cv2.line(image, (398, y), (422, y), (255, 255, 255), 4)
+    table = GridStage().predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0)
+    assert _text(table, 3, 3) == "1" and _text(table, 3, 4) == "2"
+
+
+def test_label_written_across_a_missing_rule_stays_merged():
+    # A label merged over two rows, its text centred on where the row rule would be: the strokes
+    # along that line belong to characters, not to a rule, so the cell is not split.
+    merged = [(3, 0, 2, 2)]
+    image, tokens = _draw_table(_XS, _YS, merged, {(3, 0): "一、本年新收申请"})
+    table = GridStage().predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0)
+    assert _spans(table) == set(merged)

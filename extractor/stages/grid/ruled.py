@@ -23,6 +23,8 @@ _TOUCH_REACH = 2.5
 _BROKEN_COVERAGE = 0.3
 # ... and unbroken ink runs in from its real corners over this share (text keeps off the rules).
 _BROKEN_FROM_CORNERS = 0.3
+# ... or thin dashes with no text about them cover this share of it.
+_RULE_LIKE_COVERAGE = 0.45
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,34 @@ def _rule_pieces(
     return float(profile.mean()), float(off[0]) / length, float(length - 1 - off[-1]) / length
 
 
+def _rule_like_cover(ink: np.ndarray, horizontal: bool, pos: float, start: float, end: float, band: int, tol: int) -> float:
+    """Share of a grid edge covered by thin ink lying along it and nowhere else: a rule's dashes.
+
+    The ink of a strip around the edge (``pos`` ± 1.5 ``tol``, corners left out) is split into
+    pieces; a piece counts when it is no thicker than ``tol`` across the edge, does not reach
+    the strip's long sides, and passes within ``band`` of the edge. Text that crosses or
+    touches the edge belongs to characters that reach out of the strip, so however many of
+    its strokes lie along the edge, it does not count.
+    """
+    half = int(round(1.5 * tol))
+    h, w = ink.shape
+    p0, p1 = max(0, int(round(pos)) - half), min(h if horizontal else w, int(round(pos)) + half + 1)
+    s0, s1 = max(0, int(round(start + tol))), min(w if horizontal else h, int(round(end - tol)))
+    if s1 - s0 < 4 or p1 - p0 < 3:
+        return 0.0
+    strip = ink[p0:p1, s0:s1] if horizontal else ink[s0:s1, p0:p1].T
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((strip > 0).astype(np.uint8), connectivity=8)
+    rows = strip.shape[0]
+    centre = int(round(pos)) - p0
+    covered = np.zeros(strip.shape[1], dtype=bool)
+    for i in range(1, n):
+        x, y, cw, ch, _ = stats[i]
+        inside = y > 0 and y + ch < rows
+        if inside and ch <= tol and y - band <= centre <= y + ch + band:
+            covered[x:x + cw] = True
+    return float(covered.mean())
+
+
 def _crossing_at(mask: np.ndarray, horizontal: bool, pos: float, at: float, band: int, reach: int) -> bool:
     """Whether the rule mask of the other direction passes the corner (`at` on the boundary at
     `pos`): a horizontal rule at y = pos near x = at (or a vertical one at x = pos near y = at)."""
@@ -222,7 +252,10 @@ def ruled_grid(
         run = (from_a if _crossing_at(cross, not horiz, a, pos, band, reach) else 0.0) + (
             from_b if _crossing_at(cross, not horiz, b, pos, band, reach) else 0.0
         )
-        return run >= _BROKEN_FROM_CORNERS or (cov >= 2 * _BROKEN_COVERAGE and run >= _BROKEN_FROM_CORNERS / 2)
+        if run >= _BROKEN_FROM_CORNERS or (cov >= 2 * _BROKEN_COVERAGE and run >= _BROKEN_FROM_CORNERS / 2):
+            return True
+        # Corners of a poor copy are often broken too; dashes with no text about them still say rule.
+        return _rule_like_cover(ink, horiz, pos, a, b, band, tol) >= _RULE_LIKE_COVERAGE
 
     # Missing edges: (long-rule coverage, position a, position b). Broken rules are not missing.
     missing: list[tuple[float, int, int]] = []
