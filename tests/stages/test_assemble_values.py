@@ -65,3 +65,28 @@ def test_stray_scan_marks_around_a_number_are_dropped_with_a_note():
     assert parse_value("0.", ValueType.INTEGER).value == 0
     dash = parse_value("一一", ValueType.INTEGER)
     assert dash.value == 0 and dash.note
+
+
+@pytest.mark.parametrize(
+    ("read", "value"),
+    [("0.", 0), (".0", 0), ("–0", 0), ("0」", 0), ("一0", 0), ("「0", 0), ("°0*", 0), ("!12", 12)],
+)
+def test_marks_read_around_a_number_keep_the_evidence_and_flag_it(read, value):
+    # Cell text arrives as the recogniser read it: the number is parsed from between the marks,
+    # the marks stay in raw, and the note sends the field to review.
+    parsed = parse_value(read, ValueType.INTEGER)
+    assert (parsed.value, parsed.raw) == (value, read)
+    assert parsed.note
+
+
+@pytest.mark.parametrize("read", ["θ", "O", "o"])
+def test_a_letter_read_for_a_lone_zero_is_zero_with_a_note(read):
+    # A blotted or broken "0" is read as θ or O: the value is 0, the field goes to review.
+    parsed = parse_value(read, ValueType.INTEGER)
+    assert parsed.value == 0 and parsed.raw == read and parsed.note
+
+
+def test_text_with_marks_inside_the_number_is_not_guessed():
+    # "3—T" or "E0" have something in or before the digits that is not a scan mark: no value.
+    assert parse_value("3—T", ValueType.INTEGER).note
+    assert parse_value("E0", ValueType.INTEGER).value is None

@@ -12,8 +12,10 @@ from extractor.templates import ValueType
 _ZERO_MARKS = frozenset({"", "/", "-", "—", "–", "－", "——", "无", "0", "零", "×", "\\"})
 # A number at the start of a cell; anything after it (notes like （其中修订16件）) is ignored.
 _LEADING_NUMBER = re.compile(r"^([+\-−]?)\s*(\d[\d,]*(?:\.\d+)?)")
-# Marks that scans leave around a number (specks, rule remnants read as 一 _ | ( ) . ·).
-_STRAY = "一_—–-.·`'‘’:：;|()（）[]【】、,，。 "
+# Marks that scans leave around a number (specks, rule remnants read as 一 _ | ( ) . · 「 ° *).
+_STRAY = "一_—–-.·`'‘’\":：;；|!！()（）[]【】「」『』、,，。~°* "
+# Letters a recogniser reads for a lone "0" drawn badly (a blot, a break, a dash across it).
+_ZERO_LOOKALIKES = frozenset("θΘOoοОоQ")
 # A number followed by a unit of yuan (not 万元), which has to be converted to 万元.
 _YUAN = re.compile(r"\d\s*元")
 
@@ -42,6 +44,8 @@ def parse_value(text: str, value_type: ValueType, amount_in_yuan: bool = False) 
     normal = nfkc(raw).replace(" ", "").replace("\u3000", "")
     if normal in _ZERO_MARKS:
         return ParsedValue(0, raw)
+    if normal in _ZERO_LOOKALIKES:
+        return ParsedValue(0, raw, f"a letter read for 0: {raw!r}")
     match = _LEADING_NUMBER.match(normal)
     stray_note = None
     if not match:

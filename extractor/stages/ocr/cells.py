@@ -8,7 +8,6 @@ Full-page OCR finds text lines that cross cell borders on scans and reads the ru
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -158,9 +157,10 @@ def _specks(ink: np.ndarray, band: int) -> np.ndarray:
     """Dots of dirt: components far smaller than the text that stand apart from it.
 
     A dot counts as text (a decimal point, the "、" of a label, a stroke of a character) when
-    it is within the line's height and follows a text-sized component closely along the line.
-    Before the text only a minus sign (a short level stroke) is kept: no mark printed in a
-    cell starts with a dot, and a speck there is read as a leading "4" or "1".
+    it is within the line's height and lies closely between text-sized components along the
+    line. Before the text only a minus sign (a short level stroke) is kept: no number starts
+    with a dot, and a speck there is read as a leading "4" or "1". After the text a dot ends
+    nothing that matters (a label's "。") and a speck there is read as "0." or "0·".
     """
     labels, stats = _components(ink)
     if len(stats) < 2:
@@ -179,11 +179,12 @@ def _specks(ink: np.ndarray, band: int) -> np.ndarray:
         top = np.minimum(near[:, 1], mid - line / 2) - 0.1 * line
         bottom = np.maximum(near[:, 1] + near[:, 3], mid + line / 2) + 0.1 * line
         in_line = (top <= cy) & (cy <= bottom)
-        gap = 0.6 * line
-        left = in_line & (near[:, 0] + near[:, 2] <= cx) & (near[:, 0] + near[:, 2] >= x - gap)
-        right = in_line & (near[:, 0] >= cx) & (near[:, 0] <= x + cw + gap)
+        # Full-width punctuation ("、", "。") sits at the left of a character's width: the next
+        # character can be most of a line's height further on.
+        left = in_line & (near[:, 0] + near[:, 2] <= cx) & (near[:, 0] + near[:, 2] >= x - 0.6 * line)
+        right = in_line & (near[:, 0] >= cx) & (near[:, 0] <= x + cw + line)
         minus = cw >= 2 * ch
-        drop[i + 1] = not (left.any() or (minus and right.any()))
+        drop[i + 1] = not (right.any() and (left.any() or minus))
     return drop[labels]
 
 
@@ -345,27 +346,6 @@ def _cell_lines(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOpti
     return _line_crops(prepared, _typical_line_height([prepared]), options)
 
 
-# Marks a recogniser makes of specks and rule dashes at the ends of a number.
-_JUNK = ".·。,，、'`\"|!！:：;；「」『』[]()（）_–—一~°*"
-# A cell reading only one of these is a zero drawn badly (a blot or a dash across it).
-_ZERO_LOOKALIKES = frozenset("θΘOoοОоQ")
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
-
-
-def tidy_number(text: str) -> str:
-    """A cell reading that is a number with marks around it, as the number alone.
-
-    "0." / ".0" / "–0" / "0」" -> "0"; a lone "θ" or "O" -> "0". Anything else is left as read:
-    label text, and numbers with something inside them (those need a look, not a guess).
-    """
-    core = text.strip(_JUNK + " ")
-    if core != text.strip() and _NUMBER.fullmatch(core):
-        return core
-    if len(text.strip()) == 1 and text.strip() in _ZERO_LOOKALIKES:
-        return "0"
-    return text
-
-
 def read_table_cells(
     table: Table, image: np.ndarray, recognise: Recogniser, dpi: float, options: CellReadOptions | None = None
 ) -> Table:
@@ -379,6 +359,9 @@ def read_table_cells(
            typical line height.
         3. Recognise all lines of the table in one batch (recognition only, no detection).
         4. Join each cell's lines; the cell score is its lowest line score (1.0 for a blank cell).
+           The text is kept as read: marks around a number are the assembler's to judge
+           (:func:`extractor.stages.assemble.values.parse_value` keeps them in ``raw`` and flags
+           the field).
 
     Args:
         table: a grid whose cell boxes are in pixels of `image`.
@@ -405,7 +388,7 @@ def read_table_cells(
     cells = [
         cell.model_copy(
             update={
-                "text": tidy_number("".join(texts.get(i, []))),
+                "text": "".join(texts.get(i, [])),
                 "token_texts": texts.get(i, []),
                 "score": scores.get(i, 1.0),
             }
