@@ -235,7 +235,8 @@ def _blank_out(image: np.ndarray, boxes: list[BBox]) -> np.ndarray:
 
 
 # Full-page OCR sees only the bands of rows with ink left once the tables are blanked out,
-# stacked with this much paper between them (px); the detector's input is at least this tall.
+# stacked with this much paper between them (px); the stack is at least this tall, the OCR
+# engine's `det_limit_side_len`, so that its detector does not enlarge it.
 _BAND_GAP = 24
 _MIN_DETECT_HEIGHT = 736
 # A row belongs to a band when it has at least this many dark pixels.

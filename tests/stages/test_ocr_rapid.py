@@ -61,3 +61,17 @@ def test_blank_crop_reads_as_nothing() -> None:
     read = _stage().recognise_crops([page.image[0:0, 0:0], cell_crop(page.image, number.bbox)])
     assert read[0] == ("", 0.0)
     assert read[1][0] == "3985758"
+
+
+def test_detection_at_half_scale_finds_the_lines_where_full_scale_does() -> None:
+    # The top of the page (title, prose) read with detection on the full image and on a half-scale one.
+    # Same lines, same text, and the boxes (mapped back to full-image pixels) within a few pixels.
+    page, _ = _section3_page()
+    strip = page.image[150:700]
+    full = OcrStage(RapidOcrOptions(threads=1, det_scale=1.0)).predict(strip)
+    half = _stage().predict(strip)
+    assert _stage().options.det_scale == 0.5
+    assert len(full) >= 3
+    assert [t.text for t in half] == [t.text for t in full]
+    for a, b in zip(full, half):
+        assert abs(a.bbox.center[0] - b.bbox.center[0]) < 6 and abs(a.bbox.center[1] - b.bbox.center[1]) < 6
