@@ -153,3 +153,21 @@ def test_speck_after_a_number_is_removed():
     text, _ = _text_ink(gray, 1.0)
     comps = _components(text)
     assert len(comps) == 1 and comps[0][0] + comps[0][2] < 66
+
+
+def test_pale_print_is_stretched_to_full_contrast():
+    # A grey "0" (ink 150) on darker paper (200): the line crop handed to the recogniser has
+    # near-black ink and near-white paper.
+    page = np.full((60, 130, 3), 200, dtype=np.uint8)
+    page[5:51, 10:120] = _cell_image("0", ink=150, paper=200)[:, :, None]
+    cells = [Cell(row=0, col=0, text="", bbox=BBox(x1=10, y1=5, x2=120, y2=51), page=0)]
+    table = Table(n_rows=1, n_cols=1, cells=cells, pages=[0], bbox=BBox(x1=10, y1=5, x2=120, y2=51))
+    seen = []
+
+    def recognise(crops):
+        seen.extend(crops)
+        return [("0", 0.9) for _ in crops]
+
+    read_table_cells(table, page, recognise, 200.0)
+    assert len(seen) == 1
+    assert seen[0].min() <= 40 and np.median(seen[0]) >= 230
