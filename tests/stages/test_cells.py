@@ -171,3 +171,18 @@ def test_pale_print_is_stretched_to_full_contrast():
     read_table_cells(table, page, recognise, 200.0)
     assert len(seen) == 1
     assert seen[0].min() <= 40 and np.median(seen[0]) >= 230
+
+
+def test_thick_rule_piece_a_little_inside_the_box_is_removed():
+    # A tall cell whose box starts a few pixels left of its rule, on a dark copy: a 5 px wide
+    # piece of the rule, far taller than the digit, stands 6 px in. The digit is the text, not a
+    # speck beside a tall stroke, and the piece is a rule.
+    img = Image.new("L", (110, 150), 235)
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype(_FONTS[0], 24) if _FONTS else ImageFont.load_default(24)
+    draw.text((30, 75), "0", font=font, fill=0, anchor="lm")
+    gray = np.array(img)
+    gray[48:128, 6:11] = 40
+    text, _ = _text_ink(gray, 1.0)
+    comps = _components(text)
+    assert len(comps) == 1 and comps[0][0] >= 25

@@ -87,14 +87,16 @@ def _components(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _text_height(stats: np.ndarray, h: int, w: int, band: int) -> float:
-    """Height of the text line: the tallest component that reaches out of the edge bands.
+    """Height of the text line: the tallest component centred out of the edge bands.
 
     What text-sized means in a cell is judged against this. Heights, because characters that
     blur together grow wide, not tall; outside the bands, because a dash of a broken rule can be
     far longer than a digit, but it lies along an edge, where text does not.
     """
     x, y, cw, ch = stats[:, 0], stats[:, 1], stats[:, 2], stats[:, 3]
-    in_band = (x + cw <= band) | (x >= w - band) | (y + ch <= band) | (y >= h - band)
+    # By the centre: a rule a few pixels inside the cell box pokes out of the band by its width.
+    cx, cy = x + cw / 2, y + ch / 2
+    in_band = (cx < band) | (cx > w - band) | (cy < band) | (cy > h - band)
     return float(ch[~in_band].max() if (~in_band).any() else np.maximum(cw, ch).max())
 
 
@@ -111,7 +113,8 @@ def _rule_pieces(ink: np.ndarray, band: int) -> np.ndarray:
     if not len(stats):
         return np.zeros_like(ink, dtype=bool)
     drop = np.zeros(len(stats) + 1, dtype=bool)
-    thin = max(3, band // 2)
+    # Rules of a dark copy spread to 6 px at 200 dpi; the band is 10 px.
+    thin = max(3, (2 * band) // 3)
     # The text line's extent comes from the text-sized components, not from specks and dashes.
     size = np.maximum(stats[:, 2], stats[:, 3])
     texty = (size >= 0.5 * _text_height(stats, h, w, band)) & (np.minimum(stats[:, 2], stats[:, 3]) > thin)
