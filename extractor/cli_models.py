@@ -34,6 +34,7 @@ def register(app: typer.Typer) -> None:
         hidden: Annotated[int, typer.Option(help="hidden size")] = 128,
         layers: Annotated[int, typer.Option(help="transformer layers")] = 2,
         base_model: Annotated[Path | None, typer.Option(help="fine-tune from this local checkpoint folder")] = None,
+        pretrain_steps: Annotated[int, typer.Option(help="first pre-train the encoder (masked LM on the training tables) this many steps")] = 0,
         real: Annotated[Path | None, typer.Option(help="folder of real report PDFs to evaluate on")] = Path("../shared/real-reports"),
         real_truth: Annotated[Path, typer.Option(help="hand-read truth of the real reports")] = Path("tests/data/real/truth"),
         with_corrections: Annotated[list[Path] | None, typer.Option(
@@ -54,7 +55,8 @@ def register(app: typer.Typer) -> None:
         try:
             manifest = train_and_evaluate(out, data, n, seed, heldout_n, heldout_seed, config,
                                           real if real and real.is_dir() else None, real_truth,
-                                          corrections=with_corrections or (), corrections_repeat=corrections_repeat)
+                                          corrections=with_corrections or (), corrections_repeat=corrections_repeat,
+                                          pretrain_steps=pretrain_steps)
         except CorrectionsError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc

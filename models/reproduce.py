@@ -166,8 +166,12 @@ def reproduce(artifacts: Path, out: Path, data: Path, real: Path | None = None,
         raise ValueError("the reproduction must not overwrite the shipped model")
     reference = json.loads((Path(artifacts) / MANIFEST).read_text(encoding="utf-8"))
     train_data, heldout = reference["data"]["train"], reference["data"]["heldout"]
+    config = config_from_manifest(reference)
+    pretrain_steps = (reference.get("pretraining") or {}).get("config", {}).get("steps", 0)
+    if pretrain_steps:  # the checkpoint was made by the run itself: make it again, not from a stale path
+        config = dataclasses.replace(config, base_model=None)
     fresh = train_and_evaluate(Path(out), Path(data), train_data["n"], train_data["seed"], heldout["n"], heldout["seed"],
-                               config_from_manifest(reference), real, real_truth)
+                               config, real, real_truth, pretrain_steps=pretrain_steps)
     return compare_manifests(reference, fresh, tolerance=tolerance)
 
 

@@ -12,7 +12,7 @@ import json
 import logging
 import platform
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -50,7 +50,8 @@ CORRECTIONS_REPEAT = 10
 
 def train_and_evaluate(out: Path, data: Path, n: int, seed: int, heldout_n: int, heldout_seed: int,
                        config: TrainConfig, real: Path | None = None, real_truth: Path | None = None,
-                       corrections: Sequence[Path] = (), corrections_repeat: int = CORRECTIONS_REPEAT) -> dict:
+                       corrections: Sequence[Path] = (), corrections_repeat: int = CORRECTIONS_REPEAT,
+                       pretrain_steps: int = 0) -> dict:
     """Generate data, train, evaluate against the baseline, write weights and manifest into `out`.
 
     Args:
@@ -63,6 +64,9 @@ def train_and_evaluate(out: Path, data: Path, n: int, seed: int, heldout_n: int,
         real, real_truth: optional folder of real report PDFs and of their hand-read truth.
         corrections: ``nianbao export-corrections`` files; their reviewed cells are added to the
             training set, `corrections_repeat` times (:mod:`models.corrections`).
+        pretrain_steps: above 0, first pre-train the encoder by masked language modelling on the
+            generated training reports' tables for that many steps (:mod:`models.pretrain`; the
+            checkpoint goes to ``data/pretrain-<seed>-<steps>/``), then fine-tune from it.
 
     Returns:
         The manifest.
@@ -81,6 +85,11 @@ def train_and_evaluate(out: Path, data: Path, n: int, seed: int, heldout_n: int,
         train_docs = train_docs + corrected * corrections_repeat
     if not train_docs:
         raise ValueError("nothing to train on: give --n above 0 or --with-corrections FILE")
+    pretraining = None
+    if pretrain_steps > 0:
+        pretraining = pretrain_encoder(train_docs[: len(train_pdfs)], data / f"pretrain-{seed}-{pretrain_steps}",
+                                       config, pretrain_steps)
+        config = replace(config, base_model=Path(pretraining["checkpoint"]))
     result = train(train_docs, out, config)
     manifest = {
         "model": "LayoutLMForTokenClassification (transformers), character vocabulary, grid-cell boxes",
@@ -92,6 +101,8 @@ def train_and_evaluate(out: Path, data: Path, n: int, seed: int, heldout_n: int,
         "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()},
         "training": asdict(result),
     }
+    if pretraining is not None:
+        manifest["pretraining"] = pretraining
     if used is not None:
         manifest["data"]["corrections"] = used.as_dict()
     manifest["metrics"] = evaluate_artifacts(out, data, heldout_pdfs, real, real_truth) if heldout_pdfs else None
@@ -101,6 +112,16 @@ def train_and_evaluate(out: Path, data: Path, n: int, seed: int, heldout_n: int,
     manifest["packages"] = {p: _version(p) for p in ("torch", "transformers", "numpy")} | {"python": platform.python_version()}
     (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return manifest
+
+
+def pretrain_encoder(docs: list, checkpoint: Path, config: TrainConfig, steps: int) -> dict:
+    """MLM pre-training with the encoder shape, seed and threads of `config`; returns its record."""
+    from models.pretrain import PretrainConfig, pretrain
+
+    pre = PretrainConfig(seed=config.seed, hidden=config.hidden, layers=config.layers, heads=config.heads,
+                         batch=config.batch, steps=steps, threads=config.threads)
+    result = pretrain(docs, checkpoint, pre)
+    return {"checkpoint": str(checkpoint), "config": asdict(pre), "result": asdict(result)}
 
 
 def evaluate_artifacts(artifacts: Path, data: Path, heldout_pdfs: list[Path], real: Path | None = None,

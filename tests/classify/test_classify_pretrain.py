@@ -91,3 +91,15 @@ def test_a_run_cut_by_the_clock_says_so(tmp_path):
     # The result records that the clock, not the step count, ended it.
     result = train([_doc()], tmp_path, TrainConfig(steps=5, minutes=0.0, **_TINY))
     assert result.steps == 0 and result.stopped_by_clock
+
+
+@pytest.mark.ml
+def test_train_and_evaluate_pretraining_records_what_it_ran(tmp_path):
+    # The pre-training step of `nianbao train --pretrain-steps 3` with a tiny encoder shape.
+    # Its record names the checkpoint, the encoder shape and seed taken from the training config, and the steps run.
+    from models.run import pretrain_encoder
+
+    record = pretrain_encoder([_doc()], tmp_path / "mlm", TrainConfig(seed=4, **_TINY), steps=3)
+    assert record["checkpoint"] == str(tmp_path / "mlm") and (tmp_path / "mlm" / "model.safetensors").is_file()
+    assert (record["config"]["seed"], record["config"]["hidden"], record["config"]["steps"]) == (4, 32, 3)
+    assert record["result"]["steps"] == 3 and not record["result"]["stopped_by_clock"]
