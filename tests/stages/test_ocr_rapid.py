@@ -68,9 +68,8 @@ def test_detection_at_half_scale_finds_the_lines_where_full_scale_does() -> None
     # Same lines, same text, and the boxes (mapped back to full-image pixels) within a few pixels.
     page, _ = _section3_page()
     strip = page.image[150:700]
-    full = OcrStage(RapidOcrOptions(threads=1, det_scale=1.0)).predict(strip)
-    half = _stage().predict(strip)
-    assert _stage().options.det_scale == 0.5
+    full = _stage().predict(strip)
+    half = OcrStage(RapidOcrOptions(threads=1, det_scale=0.5)).predict(strip)
     assert len(full) >= 3
     assert [t.text for t in half] == [t.text for t in full]
     for a, b in zip(full, half):
