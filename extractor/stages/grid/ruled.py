@@ -149,9 +149,9 @@ def _rule_like_cover(ink: np.ndarray, horizontal: bool, pos: float, start: float
 
     The ink of a strip around the edge (``pos`` ± 1.5 ``tol``, corners left out) is split into
     pieces; a piece counts when it is no thicker than ``tol`` across the edge, does not reach
-    the strip's long sides, and passes within ``band`` of the edge. Text that crosses or
-    touches the edge belongs to characters that reach out of the strip, so however many of
-    its strokes lie along the edge, it does not count.
+    the strip's long sides, and passes within ``band`` of the edge. Any other ink in the strip
+    bigger than a speck means text about the edge (the strokes of a character can look like
+    dashes): then nothing counts.
     """
     half = int(round(1.5 * tol))
     h, w = ink.shape
@@ -165,10 +165,14 @@ def _rule_like_cover(ink: np.ndarray, horizontal: bool, pos: float, start: float
     centre = int(round(pos)) - p0
     covered = np.zeros(strip.shape[1], dtype=bool)
     for i in range(1, n):
-        x, y, cw, ch, _ = stats[i]
-        inside = y > 0 and y + ch < rows
-        if inside and ch <= tol and y - band <= centre <= y + ch + band:
+        x, y, cw, ch, area = stats[i]
+        rule_like = y > 0 and y + ch < rows and ch <= tol and y - band <= centre <= y + ch + band
+        if rule_like:
             covered[x:x + cw] = True
+        elif area > tol:
+            # Anything else about the edge (a character, even one of its strokes) says text: a
+            # header written across columns, a label across rows.
+            return 0.0
     return float(covered.mean())
 
 
