@@ -1,7 +1,7 @@
 """Typed records that cross stage boundaries (pydantic, JSON-serialisable)."""
 
 from extractor.datamodel.geometry import BBox
-from extractor.datamodel.page import LayoutRegion, PageRecord, TextToken, TokenSource
+from extractor.datamodel.page import LayoutRegion, PageRecord, TextToken, TokenSource, reading_lines
 from extractor.datamodel.result import (
     CheckResult,
     DocumentInfo,
@@ -26,4 +26,5 @@ __all__ = [
     "Table",
     "TextToken",
     "TokenSource",
+    "reading_lines",
 ]

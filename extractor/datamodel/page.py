@@ -26,6 +26,23 @@ class TextToken(BaseModel):
     source: TokenSource = TokenSource.OCR
 
 
+def reading_lines(tokens: list[TextToken]) -> list[list[TextToken]]:
+    """Tokens grouped into printed lines, top to bottom, each line left to right.
+
+    A token continues a line when its centre lies within the vertical extent of the line's first
+    token. Rounding centres to a grid of line heights would not do: digits and CJK glyphs of one
+    line have different boxes, and a detector's boxes move by a few pixels between resolutions,
+    which is enough to put a title's second line above its first.
+    """
+    lines: list[list[TextToken]] = []
+    for token in sorted(tokens, key=lambda t: t.bbox.center[1]):
+        if lines and lines[-1][0].bbox.y1 <= token.bbox.center[1] <= lines[-1][0].bbox.y2:
+            lines[-1].append(token)
+        else:
+            lines.append([token])
+    return [sorted(line, key=lambda t: t.bbox.x1) for line in lines]
+
+
 class LayoutRegion(BaseModel):
     """A region found by the layout model (table, text, title, ...)."""
 

@@ -1,3 +1,5 @@
+from extractor.datamodel import BBox, PageRecord, TextToken, reading_lines
+from extractor.stages.assemble import page_text
 from extractor.stages.assemble.meta import detect_template, extract_meta
 
 
@@ -46,3 +48,23 @@ def test_misread_title_words_still_give_the_title_not_the_prose():
     page1 = "广州市天河区财政局\n2021年政府信息公天工作年度报告\n为深入贯彻《条例》要求，现将我局2021年度政府信息公开工作年度报告如下："
     meta = extract_meta([page1, "广州市天河区财政局\n2022年3月20日"])
     assert (meta.agency, meta.year) == ("广州市天河区财政局", 2021)
+
+
+def _token(text: str, x1: float, y1: float, x2: float, y2: float) -> TextToken:
+    return TextToken(text=text, bbox=BBox(x1=x1, y1=y1, x2=x2, y2=y2))
+
+
+def test_page_text_keeps_title_lines_in_order_when_boxes_shift():
+    # Detector boxes move by a few pixels between resolutions. Here the second title line's box is
+    # tall: ordering rows by round(centre / height) puts both lines in row 1 (40/40, 110/80) and then
+    # the year line first, because it starts further left. Lines grouped by overlap keep the agency
+    # line first and its two words together.
+    page = PageRecord(index=0, width=1000, height=1400, dpi=200, tokens=[
+        _token("2024年政府信息公开工作年度报告", 250, 70, 700, 150),
+        _token("湘乡市", 300, 20, 420, 60),
+        _token("自然资源局", 425, 22, 600, 62),
+    ])
+    assert page_text(page) == "湘乡市 自然资源局\n2024年政府信息公开工作年度报告"
+    assert [[t.text for t in line] for line in reading_lines(page.tokens)] == [
+        ["湘乡市", "自然资源局"], ["2024年政府信息公开工作年度报告"]
+    ]

@@ -6,7 +6,7 @@ import logging
 
 from pydantic import BaseModel, ConfigDict
 
-from extractor.datamodel import PageRecord, ReportMeta, Table
+from extractor.datamodel import PageRecord, ReportMeta, Table, reading_lines
 from extractor.stages.assemble.meta import detect_template, extract_meta
 from extractor.stages.assemble.readings import FieldReading
 from extractor.stages.assemble.sections import classify_table, map_active, map_apply, map_appeal
@@ -37,9 +37,8 @@ class Assembly(BaseModel):
 
 
 def page_text(page: PageRecord) -> str:
-    """Page tokens in reading order (top to bottom, then left to right), one line per row."""
-    tokens = sorted(page.tokens or [], key=lambda t: (round(t.bbox.center[1] / max(t.bbox.height, 1)), t.bbox.x1))
-    return "\n".join(t.text for t in tokens)
+    """Page text in reading order: one printed line per line, its tokens separated by spaces."""
+    return "\n".join(" ".join(t.text for t in line) for line in reading_lines(page.tokens or []))
 
 
 class AssembleStage:

@@ -12,7 +12,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from extractor.datamodel import PageRecord
+from extractor.datamodel import PageRecord, reading_lines
 
 _log = logging.getLogger(__name__)
 
@@ -70,15 +70,7 @@ def prose_text(page: PageRecord) -> str:
         t for t in page.tokens or []
         if not any(b.x1 <= t.bbox.center[0] <= b.x2 and b.y1 <= t.bbox.center[1] <= b.y2 for b in boxes)
     ]
-    lines: list[list] = []
-    for token in sorted(tokens, key=lambda t: t.bbox.center[1]):
-        # A token continues a line when its centre lies within the line's first token's height:
-        # digits and CJK glyphs of one line have different boxes, so rounding y would split them.
-        if lines and lines[-1][0].bbox.y1 <= token.bbox.center[1] <= lines[-1][0].bbox.y2:
-            lines[-1].append(token)
-        else:
-            lines.append([token])
-    text = "".join(t.text for line in lines for t in sorted(line, key=lambda t: t.bbox.x1))
+    text = "".join(t.text for line in reading_lines(tokens) for t in line)
     return re.sub(r"\s+", "", text)
 
 
