@@ -90,3 +90,17 @@ def test_text_with_marks_inside_the_number_is_not_guessed():
     # "3—T" or "E0" have something in or before the digits that is not a scan mark: no value.
     assert parse_value("3—T", ValueType.INTEGER).note
     assert parse_value("E0", ValueType.INTEGER).value is None
+
+
+@pytest.mark.parametrize("read, value", [("02", 2), ("011", 11), ("0 1", 1)])
+def test_a_count_with_a_leading_zero_is_kept_and_flagged_as_a_possible_merge(read, value):
+    # "0" and "11" in neighbouring cells read as one "011" when the rule between them is lost.
+    parsed = parse_value(read, ValueType.INTEGER)
+    assert parsed.value == value
+    assert parsed.note and "leading zero" in parsed.note
+
+
+@pytest.mark.parametrize("read", ["0", "0.5", "10", "20（其中修订16件）"])
+def test_ordinary_numbers_get_no_leading_zero_note(read):
+    parsed = parse_value(read, ValueType.DECIMAL)
+    assert parsed.note is None or "leading zero" not in parsed.note

@@ -22,9 +22,9 @@ _CONSISTENT = {
 def _readings(overrides: dict[str, float] | None = None, scores: dict[str, float] | None = None) -> list[FieldReading]:
     values = {fid: _CONSISTENT.get(fid, 0) for fid in _T.fields} | (overrides or {})
     return [
-        FieldReading(field_id=fid, value=v, raw=str(v), page=1, bbox=BBox(x1=0, y1=0, x2=10, y2=10),
+        FieldReading(field_id=fid, value=v, raw=str(v), page=1, bbox=BBox(x1=20 * i, y1=0, x2=20 * i + 10, y2=10),
                      text_score=(scores or {}).get(fid, 1.0), match_score=1.0)
-        for fid, v in values.items()
+        for i, (fid, v) in enumerate(values.items())
     ]
 
 
@@ -118,3 +118,18 @@ def test_misread_descriptions_name_dropped_and_swapped_digits():
     # The reviewer is told which kind of misreading it looks like.
     assert describe_misread(19, 119) == "a digit appears dropped"
     assert describe_misread(12, 21) == "two digits swapped"
+
+
+def test_one_printed_cell_read_for_two_fields_flags_both():
+    # A lost column rule merges the 1 of 社会公益组织 and the 0 of 法律服务机构 into one "10" cell,
+    # read for both fields. The values happen to keep no identity broken here, so only the
+    # shared cell can tell: both fields are flagged, naming each other.
+    readings = _readings()
+    merged = [r for r in readings if r.field_id in ("apply.carried_over.social", "apply.carried_over.legal")]
+    for r in merged:
+        r.raw, r.bbox = "10", BBox(x1=500, y1=500, x2=560, y2=520)
+    fields, _ = ValidateStage().predict(_T, readings)
+    assert fields["apply.carried_over.social"].status is FieldStatus.FLAGGED
+    assert "apply.carried_over.legal" in " ".join(fields["apply.carried_over.social"].reasons)
+    assert fields["apply.carried_over.legal"].status is FieldStatus.FLAGGED
+    assert fields["apply.carried_over.natural_person"].status is FieldStatus.AUTO

@@ -63,6 +63,9 @@ def parse_value(text: str, value_type: ValueType, amount_in_yuan: bool = False) 
     if match.end() < len(normal) and note is None:
         note = f"text after the number: {normal[match.end():]!r}"
     digits = digits.replace(",", "")
+    if note is None and len(digits) > 1 and digits[0] == "0" and digits[1].isdigit():
+        # Reports never print "02" or "011": two cells read as one where a rule was lost.
+        note = f"leading zero, possibly two cells read as one: {raw!r}"
     if value_type is ValueType.DECIMAL:
         number: int | float = float(digits)
         if amount_in_yuan or _YUAN.search(normal) and "万元" not in normal:

@@ -19,6 +19,7 @@ below a threshold, so the threshold is chosen on the raw score's trade-off curve
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -64,6 +65,8 @@ _AMOUNT_REL_TOLERANCE = 1e-3
 
 # Reason given for a template field that no table cell gave.
 NOT_FOUND = "not found in the report's tables"
+# One printed cell read for several fields: a lost rule merged cells.
+SHARED_CELL = "one printed cell gives this field and another"
 
 
 class ValidateOptions(BaseModel):
@@ -109,6 +112,7 @@ class ValidateStage:
             pages: the page records, for the prose; None skips the prose cross-check.
         """
         fields = self._fields(readings)
+        flag_shared_cells(fields)
         derive_blank_totals(template, fields)
         for fid, problem in range_problems(template, fields).items():
             flag(fields[fid], problem)
@@ -221,6 +225,23 @@ def check_prose(template: Template, fields: dict[str, FieldValue], claims: list[
 def prose_disagreement(claim: ProseClaim) -> str:
     """The reason given to a field whose value the prose contradicts."""
     return f"prose states {_fmt(claim.stated)}: «{claim.clause}»"
+
+
+def flag_shared_cells(fields: Mapping[str, FieldValue]) -> None:
+    """Flag fields whose value was printed in one cell that also gave another field.
+
+    Every template field has its own printed cell, so one cell read for two fields means the grid
+    lost a rule between two cells ("1" and "0" read as "10" for both). Cells that are not printed
+    for the field itself (raw '', e.g. the items of a one-row （六）) are expected to share.
+    """
+    by_cell: dict[tuple, list[str]] = defaultdict(list)
+    for fid, field in fields.items():
+        if field.raw and field.bbox is not None and field.status is not FieldStatus.DERIVED:
+            by_cell[(field.page, tuple(round(v) for v in field.bbox))].append(fid)
+    for fids in by_cell.values():
+        if len(fids) > 1:
+            for fid in fids:
+                flag(fields[fid], f"{SHARED_CELL} with {', '.join(f for f in fids if f != fid)}")
 
 
 def flag(field: FieldValue, reason: str) -> None:
