@@ -83,7 +83,9 @@ def test_a_reviewer_corrects_with_the_keyboard_and_clears_the_batch(server, brow
     field_id = page.text_content("#item-field")
     suggestion = page.text_content("#item-suggestion")
     assert suggestion not in ("", "—") and suggestion != page.text_content("#item-value")
-    assert page.locator("#crop").evaluate("img => img.complete && img.naturalWidth > 100")
+    # The crop is rendered on request and may still be loading on a busy machine: wait for it.
+    page.wait_for_function("() => { const img = document.querySelector('#crop');"
+                           " return img && img.complete && img.naturalWidth > 100; }")
     assert page.locator(f'td.st-flagged.current[data-field="{field_id}"]').count() == 1
     broken = [b.get_attribute("data-identity") for b in page.locator("#checks .check.broken").all()]
     assert broken and not any(name.startswith("narrative.") for name in broken)
