@@ -133,3 +133,16 @@ def test_one_printed_cell_read_for_two_fields_flags_both():
     assert "apply.carried_over.legal" in " ".join(fields["apply.carried_over.social"].reasons)
     assert fields["apply.carried_over.legal"].status is FieldStatus.FLAGGED
     assert fields["apply.carried_over.natural_person"].status is FieldStatus.AUTO
+
+
+def test_a_row_that_lost_a_cell_has_its_other_values_flagged():
+    # A lost column rule shifts the row （四）2. 没有现成信息需要另行制作: its last cell is never found, the
+    # others may each hold their neighbour's value, and the row total cannot be checked. The row's
+    # read fields are flagged; other rows stay as they are.
+    readings = [r for r in _readings() if r.field_id != "apply.unavailable.needs_creation.other_org"]
+    fields, _ = ValidateStage().predict(_T, readings)
+    assert fields["apply.unavailable.needs_creation.other_org"].value is None
+    shifted = fields["apply.unavailable.needs_creation.natural_person"]
+    assert shifted.status is FieldStatus.FLAGGED and "may be shifted" in " ".join(shifted.reasons)
+    assert fields["apply.unavailable.needs_creation.total"].status is FieldStatus.FLAGGED
+    assert fields["apply.unavailable.not_held.natural_person"].status is FieldStatus.AUTO

@@ -65,6 +65,8 @@ _AMOUNT_REL_TOLERANCE = 1e-3
 
 # Reason given for a template field that no table cell gave.
 NOT_FOUND = "not found in the report's tables"
+# Another field of the same template row was not found: the row's cells may be shifted.
+ROW_INCOMPLETE = "another field of this row was not found: its cells may be shifted"
 # One printed cell read for several fields: a lost rule merged cells.
 SHARED_CELL = "one printed cell gives this field and another"
 
@@ -125,6 +127,7 @@ class ValidateStage:
                 fields[fid] = FieldValue(
                     value=None, raw=None, confidence=0.0, status=FieldStatus.FLAGGED, reasons=[NOT_FOUND]
                 )
+        flag_rows_with_missing_cells(fields)
         return fields, checks
 
     def _fields(self, readings: list[FieldReading]) -> dict[str, FieldValue]:
@@ -242,6 +245,20 @@ def flag_shared_cells(fields: Mapping[str, FieldValue]) -> None:
         if len(fids) > 1:
             for fid in fids:
                 flag(fields[fid], f"{SHARED_CELL} with {', '.join(f for f in fids if f != fid)}")
+
+
+def flag_rows_with_missing_cells(fields: Mapping[str, FieldValue]) -> None:
+    """Flag the read fields of a template row when another field of that row was not found.
+
+    A row that lost a cell has usually lost a column of its grid, so its other values may sit one
+    column off; and the identities over that row cannot be checked with a value missing, so
+    nothing else would catch the shift.
+    """
+    missing_rows = {fid.rsplit(".", 1)[0] for fid, f in fields.items() if NOT_FOUND in f.reasons}
+    for fid, field in fields.items():
+        row = fid.rsplit(".", 1)[0]
+        if row in missing_rows and NOT_FOUND not in field.reasons and field.status is not FieldStatus.DERIVED:
+            flag(field, ROW_INCOMPLETE)
 
 
 def flag(field: FieldValue, reason: str) -> None:
