@@ -26,7 +26,7 @@ import numpy as np
 from extractor.stages.classify.features import CELL, CLS, IGNORE, MASK, PAD, SEP, SPECIAL_TOKENS, Sequence, encode_table
 from extractor.stages.classify.stage import VOCAB_FILE
 from models.data import LabelledDocument
-from models.train import CROP_SHARE, build_vocab, crop_rows
+from models.train import CROP_SHARE, EncoderRunConfig, build_vocab, crop_rows
 
 _log = logging.getLogger(__name__)
 
@@ -39,19 +39,12 @@ PRETRAIN_MANIFEST = "pretrain.json"
 
 
 @dataclass
-class PretrainConfig:
-    """Hyper-parameters of one pre-training run (encoder shape as :class:`models.train.TrainConfig`)."""
+class PretrainConfig(EncoderRunConfig):
+    """Hyper-parameters of one pre-training run (the encoder shape of :class:`models.train.TrainConfig`)."""
 
-    seed: int = 0  # initialisation, data order and masking
-    hidden: int = 128  # hidden size
-    layers: int = 2  # transformer layers
-    heads: int = 4  # attention heads
-    batch: int = 16  # sequences per step
-    lr: float = 1e-3  # peak learning rate (AdamW, linear warm-up then decay)
-    warmup: int = 40  # warm-up steps
-    steps: int = 500  # the run's length: it stops here
-    minutes: float = 120.0  # safety limit only; reaching it is recorded and makes the run non-reproducible
-    threads: int = 1  # torch CPU threads
+    steps: int = 500
+    minutes: float = 120.0
+    threads: int = 1
 
 
 @dataclass

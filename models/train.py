@@ -38,19 +38,25 @@ _FIRST_LABELS = (OTHER, VALUE)
 
 
 @dataclass
-class TrainConfig:
-    """Hyper-parameters of one training run."""
+class EncoderRunConfig:
+    """Encoder shape and optimiser of one run: shared by fine-tuning and MLM pre-training."""
 
-    seed: int = 0  # initialisation, data order and noise
+    seed: int = 0  # initialisation, data order and noise / masking
     hidden: int = 128  # hidden size
     layers: int = 2  # transformer layers
     heads: int = 4  # attention heads
     batch: int = 16  # sequences per step
     lr: float = 1e-3  # peak learning rate (AdamW, linear warm-up then decay)
     warmup: int = 40  # warm-up steps
-    steps: int = 1500  # at most this many steps
+    steps: int = 1500  # the run's length: it stops here
     minutes: float = 20.0  # safety limit on wall-clock time (a run it stops is not reproducible)
     threads: int = 2  # torch CPU threads
+
+
+@dataclass
+class TrainConfig(EncoderRunConfig):
+    """Hyper-parameters of one training run."""
+
     base_model: Path | None = None  # fine-tune from this local checkpoint (its vocabulary is kept)
 
 
