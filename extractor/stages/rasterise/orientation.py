@@ -56,6 +56,11 @@ _MIN_SKEW = 0.1
 # Text-line crops recognised both ways for the 180° decision.
 _FLIP_SAMPLE = 6
 
+# Longest text-line crop read for the 180° check, in line heights. The recogniser's cost grows
+# with the width; measured on 39 generated and degraded real pages read both ways, the right way
+# still won by at least 0.22 in mean score at 8 (0.29 at 16), against a margin of 0.05 needed.
+_FLIP_LINE_HEIGHTS = 8
+
 # The flipped reading must beat the upright one by this much mean score to turn the page.
 _FLIP_MARGIN = 0.05
 
@@ -163,7 +168,8 @@ def is_upside_down(image: np.ndarray, dpi: float, recognise: Recogniser) -> bool
 def text_line_crops(image: np.ndarray, dpi: float, limit: int = _FLIP_SAMPLE) -> list[np.ndarray]:
     """Crops (page resolution) of up to `limit` horizontal text lines, longest first.
 
-    Lines are cut to at most 16 line-heights wide: enough characters to judge, cheap to read.
+    Lines are cut to at most `_FLIP_LINE_HEIGHTS` line-heights wide: enough characters to
+    judge, cheap to read.
     """
     ink = _strip_rules(_work_ink(image, dpi))
     blobs = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (_SMEAR_PX, 1)))
@@ -176,7 +182,7 @@ def text_line_crops(image: np.ndarray, dpi: float, limit: int = _FLIP_SAMPLE) ->
     for x, y, w, h, _ in lines[:limit]:
         pad = 0.25 * h
         x1, y1 = int(max(0, (x - pad) * factor)), int(max(0, (y - pad) * factor))
-        x2 = int(min(image.shape[1], (x + min(w, 16 * h) + pad) * factor))
+        x2 = int(min(image.shape[1], (x + min(w, _FLIP_LINE_HEIGHTS * h) + pad) * factor))
         y2 = int(min(image.shape[0], (y + h + pad) * factor))
         crops.append(np.ascontiguousarray(image[y1:y2, x1:x2]))
     return crops
