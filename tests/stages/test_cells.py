@@ -85,6 +85,26 @@ def test_cells_are_read_from_line_crops_as_read():
     assert [c.text for c in out.cells] == ["0.", ""]
 
 
+def test_lone_dashes_are_read_by_their_shape():
+    # Zeros printed as "—" or "-" are too low to make a text line; they are kept (not read as
+    # blank cells) and told apart by their length against the table's digits.
+    page = np.full((60, 350, 3), 235, dtype=np.uint8)
+    cells = []
+    for i, text in enumerate(["0", "—", "-"]):
+        page[5:51, 10 + 110 * i : 120 + 110 * i] = _cell_image(text)[:, :, None]
+        cells.append(Cell(row=0, col=i, text="", bbox=BBox(x1=10 + 110 * i, y1=5, x2=120 + 110 * i, y2=51), page=0))
+    table = Table(n_rows=1, n_cols=3, cells=cells, pages=[0], bbox=BBox(x1=10, y1=5, x2=340, y2=51))
+    calls = []
+
+    def recognise(crops):
+        calls.append(len(crops))
+        return [("0", 0.99) for _ in crops]
+
+    out = read_table_cells(table, page, recognise, 200.0)
+    assert calls == [1]
+    assert [c.text for c in out.cells] == ["0", "—", "-"]
+
+
 def test_frame_corner_left_inside_the_crop_is_removed():
     # The cell box starts a little inside its rules, and a broken copy leaves the end of the top
     # rule joined to the top of the right rule: one "┐" piece (read as "7"). Only the digit stays.

@@ -258,9 +258,36 @@ class _CellInk:
     spans: list[tuple[int, int]]  # vertical extents [y0, y1) of the ink's text lines
 
 
-def _cell_ink(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOptions) -> _CellInk | str | None:
-    """The cell's crop and ink, None for a blank cell, or the text itself when the shape alone
-    decides it (a lone "/")."""
+@dataclass(frozen=True)
+class _Dash:
+    """A cell whose only ink is one short level stroke: a dash printed for zero."""
+
+    width: int  # px
+
+
+def _lone_dash(ink: np.ndarray) -> _Dash | None:
+    """The cell's ink as a dash, if it is one flat stroke across the middle of the cell.
+
+    A dash is too low to make a text line, so without this the cell would be read as blank:
+    the value (0) would be right, but the printed mark lost from ``raw``.
+    """
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    if n != 2:
+        return None
+    x, y, w, h, _ = stats[1]
+    middle = abs(y + h / 2 - ink.shape[0] / 2) <= ink.shape[0] / 4
+    return _Dash(int(w)) if w >= 2 * h and middle else None
+
+
+def _dash_text(dash: _Dash, line: float | None) -> str:
+    """"—" or "-" by the dash's length against the table's text height: an em dash is about a
+    character wide (1.05–1.4 digit heights in the fonts measured), a hyphen a third of that."""
+    return "—" if line is None or dash.width >= 0.75 * line else "-"
+
+
+def _cell_ink(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOptions) -> _CellInk | _Dash | str | None:
+    """The cell's crop and ink, None for a blank cell, a lone dash, or the text itself when the
+    shape alone decides it (a lone "/")."""
     scale = dpi / 200
     h, w = image.shape[:2]
     x1, y1 = max(0, int(cell.bbox.x1)), max(0, int(cell.bbox.y1))
@@ -277,6 +304,8 @@ def _cell_ink(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOption
     if _is_slash(ink, options.slash_degrees):
         return "/"
     spans = _line_spans(ink, max(2, int(options.min_line_height_200 * scale)))
+    if not spans:
+        return _lone_dash(ink)
     return _CellInk(crop, ink, not_text, spans)
 
 
@@ -363,15 +392,6 @@ def _line_crops(cell: _CellInk, line: float | None, options: CellReadOptions) ->
     return lines
 
 
-def _cell_lines(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOptions) -> list[np.ndarray] | str:
-    """RGB crops of one cell's text lines ([] for a blank cell), or "/" decided by shape; for
-    looking at one cell alone (a table's cells share the typical line height, see below)."""
-    prepared = _cell_ink(image, cell, dpi, options)
-    if prepared is None or isinstance(prepared, str):
-        return prepared or []
-    return _line_crops(prepared, _typical_line_height([prepared]), options)
-
-
 def read_table_cells(
     table: Table, image: np.ndarray, recognise: Recogniser, dpi: float, options: CellReadOptions | None = None
 ) -> Table:
@@ -379,7 +399,7 @@ def read_table_cells(
 
     Steps:
         1. Crop each cell, clear ruling-line remnants at its edges, and call it blank when
-           little ink is left.
+           little ink is left; a lone "/" or dash is decided by its shape.
         2. Split the ink into text lines (labels wrap; vertical labels hold one character per
            line), putting the pieces of a broken character back together by the table's
            typical line height.
@@ -405,6 +425,8 @@ def read_table_cells(
     for i, p in prepared.items():
         if isinstance(p, str):
             texts[i] = [p]
+        elif isinstance(p, _Dash):
+            texts[i] = [_dash_text(p, line)]
         elif p is not None:
             crops.extend(_LineCrop(i, crop) for crop in _line_crops(p, line, options))
     results = list(recognise([c.image for c in crops])) if crops else []
