@@ -251,3 +251,42 @@ def test_label_written_across_a_missing_rule_stays_merged():
     image, tokens = _draw_table(_XS, _YS, merged, {(3, 0): "一、本年新收申请"})
     table = GridStage().predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0)
     assert _spans(table) == set(merged)
+
+
+def test_faded_row_rule_under_a_full_width_title_is_kept():
+    # A group title merged across the table (第二十条第（八）项) over a header row whose column rules
+    # have faded at their tops, and the rule between them broken off at both ends: it meets no
+    # crossing rule, but a rule along most of the table is a rule. The title stays one row.
+    merged = [(0, 0, 1, 6)]
+    texts = {(0, 0): "第二十条第（八）项", (1, 0): "信息内容", (2, 2): "3"}
+    image, tokens = _draw_table(_XS, _YS, merged, texts)
+    cv2.line(image, (18, 80), (50, 80), (255, 255, 255), 5)
+    cv2.line(image, (545, 80), (572, 80), (255, 255, 255), 5)
+    for x in _XS[1:-1]:
+        cv2.line(image, (x, 84), (x, 104), (255, 255, 255), 3)
+    table = GridStage().predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0)
+    assert table.n_rows == 7
+    assert (0, 0, 1, 6) in _spans(table)
+    assert _text(table, 0, 0) == "第二十条第（八）项"
+
+
+def test_numbers_either_side_of_a_mostly_lost_rule_stay_apart():
+    # The column rule between "1" and "0" survives only as a stub under the row rule above it:
+    # too little to count as a rule, but a number centred on each side with nothing across the
+    # edge says the cells are two ("1" and "0", not one cell "10").
+    image, tokens = _draw_table(_XS, _YS, [], {(3, 3): "1", (3, 4): "0"})
+    cv2.line(image, (410, 216), (410, 258), (255, 255, 255), 5)
+    table = GridStage().predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0)
+    assert _text(table, 3, 3) == "1" and _text(table, 3, 4) == "0"
+
+
+def test_value_of_a_cell_merged_over_two_columns_keeps_its_neighbour_apart():
+    # 行政事业性收费 | 3 | 0, the 0 centred in a cell over two columns (on the rule-less edge between
+    # them); the rule between 3 and 0 is a short stub. Each side is looked at up to its next
+    # rule, so the 0 counts as the text of the right-hand cell, and 3 and 0 stay apart.
+    merged = [(3, 4, 1, 2)]
+    image, tokens = _draw_table(_XS, _YS, merged, {(3, 3): "3", (3, 4): "0"})
+    cv2.line(image, (410, 212), (410, 258), (255, 255, 255), 5)
+    table = GridStage().predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0)
+    assert _text(table, 3, 3) == "3" and _text(table, 3, 4) == "0"
+    assert (3, 4, 1, 2) in _spans(table)

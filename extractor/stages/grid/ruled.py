@@ -17,6 +17,11 @@ _EDGE_COVERAGE = 0.6
 # An edge whose long-rule coverage is at least this holds part of a rule: it is merged over only
 # where the merged cell stays a rectangle.
 _PARTIAL_RULE = 0.15
+# Short rule pieces covering this share of an edge are what is left of a rule: the edge may be
+# judged by the text on either side of it.
+_RULE_REMNANT = 0.15
+# A rule covering this share of the table's extent is a rule, whatever it meets.
+_LONG_RULE = 0.6
 # A rule meets a crossing rule when its end comes this many line tolerances near it.
 _TOUCH_REACH = 2.5
 # An edge the long rules missed is kept when short rule pieces cover this share of it...
@@ -70,7 +75,8 @@ def _boundaries(segs: list[Segment], tol: float) -> list[tuple[float, list[Segme
 def _crossed(
     bounds: list[tuple[float, list[Segment]]], others: list[tuple[float, list[Segment]]], tol: float
 ) -> list[tuple[float, list[Segment]]]:
-    """Keep boundaries whose rules meet at least two boundaries of the other direction.
+    """Keep boundaries whose rules meet at least two boundaries of the other direction, or
+    that run along most of the table.
 
     A long stroke of text or an underline touches no column rule, a real row rule touches at
     least the table's two side rules (one of them maybe from a little way off, see below).
@@ -80,10 +86,16 @@ def _crossed(
     # millimetres short of a rule it meets: one of the two meetings may be that loose. Not both:
     # a text stroke (the bottom of "企业") keeps a cell's padding from the rules at either end.
     reach = _TOUCH_REACH * tol
+    ends = [opos for opos, _ in others]
+    lo, hi = (min(ends), max(ends)) if len(ends) >= 2 else (0.0, 0.0)
     for pos, segs in bounds:
         close = sum(1 for opos, osegs in others if any(_touches(s, opos, osegs, tol) for s in segs))
         loose = sum(1 for opos, osegs in others if any(_touches(s, opos, osegs, reach) for s in segs))
-        if close >= 1 and loose >= 2:
+        # A rule broken at both ends, between rows whose crossing rules are broken too (a faded
+        # rule under a full-width group title), meets nothing; but no text or underline runs
+        # along most of a table.
+        along = sum(max(0.0, min(s.end, hi) - max(s.start, lo)) for s in segs)
+        if (close >= 1 and loose >= 2) or (hi > lo and along >= _LONG_RULE * (hi - lo)):
             kept.append((pos, segs))
     return kept
 
@@ -176,6 +188,34 @@ def _rule_like_cover(ink: np.ndarray, horizontal: bool, pos: float, start: float
     return float(covered.mean())
 
 
+def _separate_texts(
+    text: np.ndarray, horizontal: bool, pos: float, start: float, end: float, before: float, after: float, tol: int
+) -> bool:
+    """Whether the two cells on either side of an edge each hold text, and none lies across it.
+
+    `text` is the ink with the rules taken out; the edge runs at `pos` from `start` to `end`,
+    between the cells from `before` to `pos` and from `pos` to `after`. The flanks of the edge
+    (from half a tolerance to 1.5 tolerances off it) must be blank: dashes of a broken rule lie
+    nearer than that, and the text of a cell merged across the edge ("第二十条第（八）项" across
+    two columns) runs through them.
+    """
+    if not horizontal:
+        text = text.T
+    # Rows of `text` now run along the edge's normal: index [across, along].
+    s0, s1 = max(0, int(round(start + tol))), int(round(end - tol))
+    near, far = tol // 2 + 1, int(round(1.5 * tol))
+    p = int(round(pos))
+
+    def inked(a: float, b: float) -> int:
+        a, b = max(0, int(round(a))), max(0, int(round(b)))
+        return int(np.count_nonzero(text[a:b, s0:s1])) if b > a and s1 > s0 else 0
+
+    flanks = inked(p - far, p - near) + inked(p + near + 1, p + far + 1)
+    # A digit "1" at 200 dpi is some 50 ink pixels; specks are a few.
+    least = 2 * tol
+    return flanks <= 2 and inked(before + tol, p - far) >= least and inked(p + far + 1, after - tol) >= least
+
+
 def _crossing_at(mask: np.ndarray, horizontal: bool, pos: float, at: float, band: int, reach: int) -> bool:
     """Whether the rule mask of the other direction passes the corner (`at` on the boundary at
     `pos`): a horizontal rule at y = pos near x = at (or a vertical one at x = pos near y = at)."""
@@ -184,6 +224,15 @@ def _crossing_at(mask: np.ndarray, horizontal: bool, pos: float, at: float, band
     a0, a1 = max(0, int(round(at)) - reach), int(round(at)) + reach + 1
     window = mask[p0:p1, a0:a1] if horizontal else mask[a0:a1, p0:p1]
     return bool(window.any())
+
+
+def _edge(a: int, b: int, xs: list[float], ys: list[float], n_cols: int) -> tuple[bool, float, float, float]:
+    """The edge between neighbouring grid positions `a` and `b` (b right of or below a):
+    (horizontal, position, start, end)."""
+    ra, ca, rb, cb = a // n_cols, a % n_cols, b // n_cols, b % n_cols
+    if ra == rb:  # side by side: a vertical edge at xs[cb]
+        return False, xs[cb], ys[ra], ys[ra + 1]
+    return True, ys[rb], xs[ca], xs[ca + 1]
 
 
 def ruled_grid(
@@ -245,10 +294,11 @@ def ruled_grid(
 
     h_short, v_short = _short_masks(ink, params) if ink is not None else (None, None)
 
-    def broken(short: np.ndarray, cross: np.ndarray, horiz: bool, pos: float, a: float, b: float) -> bool:
+    def broken(pieces: tuple[float, float, float], cross: np.ndarray, horiz: bool, pos: float, a: float, b: float) -> bool:
         """Whether an edge the long rules missed is a rule broken on the scan after all:
-        short pieces along it that run in from a real corner (a rule crossing there)."""
-        cov, from_a, from_b = _rule_pieces(short, horiz, pos, a, b, band)
+        short pieces along it (`pieces`, see :func:`_rule_pieces`) that run in from a real
+        corner (a rule crossing there)."""
+        cov, from_a, from_b = pieces
         if cov < _BROKEN_COVERAGE:
             return False
         # A crossing rule is of the other direction: horizontal edge <- vertical rule at x = a.
@@ -261,8 +311,10 @@ def ruled_grid(
         # Corners of a poor copy are often broken too; dashes with no text about them still say rule.
         return _rule_like_cover(ink, horiz, pos, a, b, band, tol) >= _RULE_LIKE_COVERAGE
 
-    # Missing edges: (long-rule coverage, position a, position b). Broken rules are not missing.
-    missing: list[tuple[float, int, int]] = []
+    # Missing edges: (long-rule coverage, short-piece coverage, position a, position b).
+    # Broken rules are not missing.
+    missing: list[tuple[float, float, int, int]] = []
+    no_pieces = (0.0, 0.0, 0.0)
     for r in range(n_rows):
         # Trim the ends of each stretch: corners are inked by the crossing rule.
         margin = min(tol, (ys[r + 1] - ys[r]) / 4)
@@ -270,20 +322,22 @@ def ruled_grid(
             if c in virtual_x:
                 continue
             cov = coverage(vertical, False, xs[c], ys[r] + margin, ys[r + 1] - margin, band)
-            if cov < _EDGE_COVERAGE and not (
-                v_short is not None and broken(v_short, horizontal, False, xs[c], ys[r], ys[r + 1])
-            ):
-                missing.append((cov, r * n_cols + c - 1, r * n_cols + c))
+            if cov >= _EDGE_COVERAGE:
+                continue
+            pieces = _rule_pieces(v_short, False, xs[c], ys[r], ys[r + 1], band) if v_short is not None else no_pieces
+            if not (v_short is not None and broken(pieces, horizontal, False, xs[c], ys[r], ys[r + 1])):
+                missing.append((cov, pieces[0], r * n_cols + c - 1, r * n_cols + c))
     for c in range(n_cols):
         margin = min(tol, (xs[c + 1] - xs[c]) / 4)
         for r in range(1, n_rows):
             if r in virtual_y:
                 continue
             cov = coverage(horizontal, True, ys[r], xs[c] + margin, xs[c + 1] - margin, band)
-            if cov < _EDGE_COVERAGE and not (
-                h_short is not None and broken(h_short, vertical, True, ys[r], xs[c], xs[c + 1])
-            ):
-                missing.append((cov, (r - 1) * n_cols + c, r * n_cols + c))
+            if cov >= _EDGE_COVERAGE:
+                continue
+            pieces = _rule_pieces(h_short, True, ys[r], xs[c], xs[c + 1], band) if h_short is not None else no_pieces
+            if not (h_short is not None and broken(pieces, vertical, True, ys[r], xs[c], xs[c + 1])):
+                missing.append((cov, pieces[0], (r - 1) * n_cols + c, r * n_cols + c))
 
     # Edges with no rule at all merge their cells. An edge with part of a rule left (a rule
     # broken beyond bridging) merges only where the merged cell stays a rectangle, weakest first.
@@ -306,11 +360,35 @@ def ruled_grid(
         members[root] = joined
         members.pop(rb if root == ra else ra, None)
 
-    for cov, a, b in missing:
-        if cov < _PARTIAL_RULE:
+    text = None
+    if ink is not None:
+        rules = cv2.dilate(cv2.bitwise_or(horizontal, vertical), np.ones((3, 3), np.uint8))
+        text = cv2.bitwise_and(ink, cv2.bitwise_not(rules))
+
+    absent = {(a, b) for _, _, a, b in missing}
+
+    def two_cells(a: int, b: int) -> bool:
+        """A text on either side of the edge and none across it: the rule was lost on the scan,
+        and merging would read "1" and "0" as one cell "10". Each side reaches on to the next
+        edge that has a rule (a value centred in a cell merged over two columns)."""
+        if text is None:
+            return False
+        horiz, pos, start, end = _edge(a, b, xs, ys, n_cols)
+        step, bounds, index = (n_cols, ys, lambda m: m // n_cols) if horiz else (1, xs, lambda m: m % n_cols)
+        while (a - step, a) in absent:
+            a -= step
+        while (b, b + step) in absent:
+            b += step
+        return _separate_texts(text, horiz, pos, start, end, bounds[index(a)], bounds[index(b) + 1], tol)
+
+    # An edge without pieces of a rule along it is not judged by the text about it: the
+    # characters of a label spaced out across a merged cell can leave a gap on the edge.
+    for cov, pieces, a, b in missing:
+        if cov < _PARTIAL_RULE and not (pieces >= _RULE_REMNANT and two_cells(a, b)):
             merge(a, b, check=False)
-    for cov, a, b in sorted(m for m in missing if m[0] >= _PARTIAL_RULE):
-        merge(a, b, check=True)
+    for cov, _, a, b in sorted(m for m in missing if m[0] >= _PARTIAL_RULE):
+        if not two_cells(a, b):
+            merge(a, b, check=True)
 
     groups: dict[int, list[int]] = {}
     for idx in range(n_rows * n_cols):
