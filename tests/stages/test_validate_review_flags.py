@@ -146,3 +146,21 @@ def test_a_row_that_lost_a_cell_has_its_other_values_flagged():
     assert shifted.status is FieldStatus.FLAGGED and "may be shifted" in " ".join(shifted.reasons)
     assert fields["apply.unavailable.needs_creation.total"].status is FieldStatus.FLAGGED
     assert fields["apply.unavailable.not_held.natural_person"].status is FieldStatus.AUTO
+
+
+def test_a_total_derived_from_a_flagged_part_is_flagged_too():
+    # 总计 of 予以公开 printed blank: it is derived from its row (9). When the 自然人 cell it sums
+    # is doubtful (low confidence), the derived total is sent to review with it; when not, it
+    # stays derived.
+    def blank_total(scores):
+        readings = _readings(scores=scores)
+        for r in readings:
+            if r.field_id == "apply.granted.total":
+                r.value, r.raw = 0, ""
+        return ValidateStage().predict(_T, readings)[0]
+
+    sure = blank_total({})["apply.granted.total"]
+    assert (sure.value, sure.status) == (9, FieldStatus.DERIVED)
+    doubtful = blank_total({"apply.granted.natural_person": 0.3})["apply.granted.total"]
+    assert (doubtful.value, doubtful.status) == (9, FieldStatus.FLAGGED)
+    assert "derived from flagged parts: apply.granted.natural_person" in doubtful.reasons

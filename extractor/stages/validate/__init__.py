@@ -8,7 +8,8 @@ and review"):
   identities, it is that cell: it gets a ``suggestion``);
 - the prose states a different number for it;
 - its value has the wrong type or an absurd size;
-- its value could not be read, or the reader left a note (structure repaired, cell inferred).
+- its value could not be read, or the reader left a note (structure repaired, cell inferred);
+- it is a total derived from its parts and one of the parts is flagged.
 
 Confidence is the text recognition score times a label confidence: 1.0 for a row/column label
 that matched its template label closely (similarity at least `LABEL_SURE`), the similarity
@@ -69,6 +70,8 @@ NOT_FOUND = "not found in the report's tables"
 ROW_INCOMPLETE = "another field of this row was not found: its cells may be shifted"
 # One printed cell read for several fields: a lost rule merged cells.
 SHARED_CELL = "one printed cell gives this field and another"
+# Reason of a derived total one of whose parts is flagged.
+DERIVED_FROM_FLAGGED = "derived from flagged parts:"
 
 
 class ValidateOptions(BaseModel):
@@ -128,6 +131,7 @@ class ValidateStage:
                     value=None, raw=None, confidence=0.0, status=FieldStatus.FLAGGED, reasons=[NOT_FOUND]
                 )
         flag_rows_with_missing_cells(fields)
+        flag_totals_over_flagged_parts(template, fields)
         return fields, checks
 
     def _fields(self, readings: list[FieldReading]) -> dict[str, FieldValue]:
@@ -259,6 +263,21 @@ def flag_rows_with_missing_cells(fields: Mapping[str, FieldValue]) -> None:
         row = fid.rsplit(".", 1)[0]
         if row in missing_rows and NOT_FOUND not in field.reasons and field.status is not FieldStatus.DERIVED:
             flag(field, ROW_INCOMPLETE)
+
+
+def flag_totals_over_flagged_parts(template: Template, fields: Mapping[str, FieldValue]) -> None:
+    """Flag a total derived from its parts when one of those parts is flagged.
+
+    A derived total is only as sure as the readings it sums; a misread part (flagged) would
+    otherwise reach the dataset twice, once unflagged in the total.
+    """
+    for identity in template.identities:
+        total = fields.get(identity.lhs[0]) if len(identity.lhs) == 1 else None
+        if total is None or total.status is not FieldStatus.DERIVED:
+            continue
+        doubtful = [f for f in identity.rhs if f in fields and fields[f].status is FieldStatus.FLAGGED]
+        if doubtful:
+            flag(total, f"{DERIVED_FROM_FLAGGED} {', '.join(doubtful)}")
 
 
 def flag(field: FieldValue, reason: str) -> None:
