@@ -50,6 +50,13 @@ class SetScore(BaseModel):
     silent_errors: int | None = None
     flag_rate: float | None = None
     seconds_per_page: dict[str, float] = Field(default_factory=dict, description="mean seconds per page by stage")
+    table_pages: int = 0
+    seconds_per_table_page: float | None = Field(
+        None, description="mean seconds of page understanding (all stages) on pages with a table"
+    )
+    seconds_per_other_page: float | None = Field(
+        None, description="the same on pages without a table (prose: every line is read by full-page OCR)"
+    )
 
     def rate(self, num: int, den: int) -> str:
         return f"{100 * num / den:.2f}%" if den else "-"
@@ -110,6 +117,7 @@ def _run_set(name: str, pdfs: list[Path], truth_dir: Path, pipeline: Pipeline, w
     pred_dir = work / "pred" / name
     pred_dir.mkdir(parents=True, exist_ok=True)
     stage_seconds: dict[str, float] = defaultdict(float)
+    page_seconds: dict[bool, list[float]] = {True: [], False: []}  # by whether the page has a table
     for doc in iter_inputs(pdfs, work / "ingest").unique_documents():
         started = time.perf_counter()
         result, pages = pipeline.extract_with_pages(doc)
@@ -118,6 +126,7 @@ def _run_set(name: str, pdfs: list[Path], truth_dir: Path, pipeline: Pipeline, w
         for page in pages:
             for stage, seconds in page.timings.items():
                 stage_seconds[stage] += seconds
+            page_seconds[bool(page.tables)].append(sum(page.timings.values()))
         score.documents += 1
         score.pages += len(pages)
         truth_path = truth_dir / f"{doc.id}.truth.json"
@@ -125,6 +134,11 @@ def _run_set(name: str, pdfs: list[Path], truth_dir: Path, pipeline: Pipeline, w
         tables = join_continued([t for p in pages for t in p.tables or []])
         _score_tables(truth, tables, score)
     score.seconds_per_page = {k: round(v / max(1, score.pages), 3) for k, v in sorted(stage_seconds.items())}
+    score.table_pages = len(page_seconds[True])
+    if page_seconds[True]:
+        score.seconds_per_table_page = round(sum(page_seconds[True]) / len(page_seconds[True]), 3)
+    if page_seconds[False]:
+        score.seconds_per_other_page = round(sum(page_seconds[False]) / len(page_seconds[False]), 3)
     report = evaluate(truth_dir, pred_dir)
     score.field_accuracy = report.overall.accuracy
     score.documents_all_right = f"{report.documents_all_right}/{report.documents}"
@@ -199,9 +213,14 @@ def format_bench(report: BenchReport) -> str:
         f"threads: {report.threads}, peak RSS: {report.peak_rss_mb:.0f} MB",
         "",
         "| set | docs | pages | sections with the right grid | numeric cells exact | all value cells exact "
-        "| field accuracy | docs all right | silent errors | flag rate | s/page end to end |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| field accuracy | docs all right | silent errors | flag rate | s/page end to end "
+        "| s/table page | s/other page |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+
+    def seconds(value: float | None) -> str:
+        return f"{value:.2f}" if value is not None else "-"
+
     for s in report.sets:
         acc = f"{100 * s.field_accuracy:.2f}%" if s.field_accuracy is not None else "-"
         flag = f"{100 * s.flag_rate:.1f}%" if s.flag_rate is not None else "-"
@@ -209,7 +228,8 @@ def format_bench(report: BenchReport) -> str:
             f"| {s.name} | {s.documents} | {s.pages} | {s.sections_grid_right}/{s.sections} "
             f"| {s.rate(s.numeric_cells_exact, s.numeric_cells)} ({s.numeric_cells}) "
             f"| {s.rate(s.value_cells_exact, s.value_cells)} | {acc} | {s.documents_all_right} | {s.silent_errors} | {flag} "
-            f"| {s.seconds_per_page.get('end_to_end', 0):.2f} |"
+            f"| {s.seconds_per_page.get('end_to_end', 0):.2f} "
+            f"| {seconds(s.seconds_per_table_page)} ({s.table_pages}) | {seconds(s.seconds_per_other_page)} |"
         )
     lines += ["", "| set | " + " | ".join(_STAGES) + " |", "|---|" + "---|" * len(_STAGES)]
     for s in report.sets:
