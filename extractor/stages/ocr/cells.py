@@ -268,6 +268,9 @@ class _Dash:
 def _lone_dash(ink: np.ndarray) -> _Dash | None:
     """The cell's ink as a dash, if it is one flat stroke across the middle of the cell.
 
+    Flat means half again as wide as high: a small hyphen blurred on a scan binarises to some
+    7 x 4 px; specks are about as high as wide.
+
     A dash is too low to make a text line, so without this the cell would be read as blank:
     the value (0) would be right, but the printed mark lost from ``raw``.
     """
@@ -276,7 +279,7 @@ def _lone_dash(ink: np.ndarray) -> _Dash | None:
         return None
     x, y, w, h, _ = stats[1]
     middle = abs(y + h / 2 - ink.shape[0] / 2) <= ink.shape[0] / 4
-    return _Dash(int(w)) if w >= 2 * h and middle else None
+    return _Dash(int(w)) if w >= 1.5 * h and middle else None
 
 
 def _dash_text(dash: _Dash, line: float | None) -> str:
