@@ -105,6 +105,25 @@ def test_lone_dashes_are_read_by_their_shape():
     assert [c.text for c in out.cells] == ["0", "—", "-"]
 
 
+def test_faint_dash_in_pieces_with_a_speck_is_still_a_dash():
+    # A dark copy prints "—" as four 1 px pieces along one line, with a speck of dirt above it:
+    # read by the recogniser, the speck came out as "1". It is a dash by its shape.
+    dash = _cell_image("")
+    for x0, x1 in ((45, 47), (48, 51), (54, 58), (61, 66)):
+        dash[23, x0:x1] = 90
+    dash[8:12, 60:63] = 90
+    page = np.full((60, 240, 3), 235, dtype=np.uint8)
+    page[5:51, 10:120] = _cell_image("0")[:, :, None]
+    page[5:51, 120:230] = dash[:, :, None]
+    cells = [
+        Cell(row=0, col=0, text="", bbox=BBox(x1=10, y1=5, x2=120, y2=51), page=0),
+        Cell(row=0, col=1, text="", bbox=BBox(x1=120, y1=5, x2=230, y2=51), page=0),
+    ]
+    table = Table(n_rows=1, n_cols=2, cells=cells, pages=[0], bbox=BBox(x1=10, y1=5, x2=230, y2=51))
+    out = read_table_cells(table, page, lambda crops: [("1", 0.99) for _ in crops], 200.0)
+    assert out.cells[1].text == "—"
+
+
 def test_frame_corner_left_inside_the_crop_is_removed():
     # The cell box starts a little inside its rules, and a broken copy leaves the end of the top
     # rule joined to the top of the right rule: one "┐" piece (read as "7"). Only the digit stays.

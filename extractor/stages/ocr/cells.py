@@ -265,21 +265,33 @@ class _Dash:
     width: int  # px
 
 
-def _lone_dash(ink: np.ndarray) -> _Dash | None:
+def _lone_dash(ink: np.ndarray, scale: float) -> _Dash | None:
     """The cell's ink as a dash, if it is one flat stroke across the middle of the cell.
 
-    Flat means half again as wide as high: a small hyphen blurred on a scan binarises to some
-    7 x 4 px; specks are about as high as wide.
-
-    A dash is too low to make a text line, so without this the cell would be read as blank:
-    the value (0) would be right, but the printed mark lost from ``raw``.
+    A thin dash is too low to make a text line, so without this the cell would be read as blank
+    (the value 0 right, the printed mark lost from ``raw``); on a dark copy the recogniser reads
+    a thick one, or a speck beside a faint one, as "1". The stroke may be broken into pieces
+    along one line (a faint 1 px print); it must hold half the ink or more, the rest specks, and be at
+    least half again as wide as high (a blurred hyphen binarises to some 7 x 4 px; specks are
+    about as high as wide).
     """
     n, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
-    if n != 2:
+    x, y, w, h, area = (stats[1:, i] for i in range(5))
+    thin = h <= max(2, 6 * scale)
+    if not thin.any():
         return None
-    x, y, w, h, _ = stats[1]
-    middle = abs(y + h / 2 - ink.shape[0] / 2) <= ink.shape[0] / 4
-    return _Dash(int(w)) if w >= 1.5 * h and middle else None
+    centre = y + h / 2
+    line = float(centre[thin][np.argmax(w[thin])])  # through the widest thin piece
+    on_line = thin & (np.abs(centre - line) <= max(2, 3 * scale))
+    left, right = int(x[on_line].min()), int((x + w)[on_line].max())
+    width, height = right - left, int((y + h)[on_line].max() - y[on_line].min())
+    covered = np.zeros(right - left, dtype=bool)
+    for xa, wa in zip(x[on_line], w[on_line], strict=True):
+        covered[xa - left : xa - left + wa] = True
+    middle = abs(line - ink.shape[0] / 2) <= ink.shape[0] / 4
+    mostly = area[on_line].sum() >= 0.5 * area.sum() and (area[~on_line] <= 20 * scale * scale).all()
+    flat = width >= max(5 * scale, 1.5 * height) and covered.mean() >= 0.5
+    return _Dash(width) if middle and mostly and flat else None
 
 
 def _dash_text(dash: _Dash, line: float | None) -> str:
@@ -306,10 +318,12 @@ def _cell_ink(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOption
         return None
     if _is_slash(ink, options.slash_degrees):
         return "/"
+    # Before the recogniser, which reads a thick dash on a dark copy as "1".
+    dash = _lone_dash(ink, scale)
+    if dash is not None:
+        return dash
     spans = _line_spans(ink, max(2, int(options.min_line_height_200 * scale)))
-    if not spans:
-        return _lone_dash(ink)
-    return _CellInk(crop, ink, not_text, spans)
+    return _CellInk(crop, ink, not_text, spans) if spans else None
 
 
 def _typical_line_height(cells: list[_CellInk]) -> float | None:
