@@ -30,6 +30,9 @@ class GridOptions(BaseModel):
     margin_200: int = Field(20, description="pixels (200 dpi) added around the table region before line search")
     deskew: bool = Field(True, description="straighten the crop by the angle of its row rules")
     min_skew_degrees: float = Field(0.1, description="skew below this is left alone")
+    min_lean_degrees: float = Field(
+        0.2, description="column rules leaning less than this from vertical (once the rows are level) are left alone"
+    )
     max_outside_tokens: float = Field(
         0.2, description="fraction of the region's tokens outside the ruled grid above which the grid is "
         "treated as partial and token alignment is used instead"
@@ -38,7 +41,7 @@ class GridOptions(BaseModel):
 
 
 class _Frame:
-    """Page <-> working coordinates: crop offset, then rotation about the crop centre."""
+    """Page <-> working coordinates: crop offset, then an affine map (rotation, shear)."""
 
     def __init__(self, ox: float, oy: float, matrix: np.ndarray) -> None:
         self.ox, self.oy = ox, oy
@@ -100,19 +103,31 @@ class GridStage:
         h, w = image.shape[:2]
         x0, y0 = max(0, int(table_region.x1) - margin), max(0, int(table_region.y1) - margin)
         x1, y1 = min(w, int(np.ceil(table_region.x2)) + margin), min(h, int(np.ceil(table_region.y2)) + margin)
-        gray = to_gray(image[y0:y1, x0:x1])
+        crop = to_gray(image[y0:y1, x0:x1])
 
+        gray = crop
         ink = binarise(gray, params)
         horizontal, vertical = line_masks(ink, params)
         matrix = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
         if opts.deskew:
-            angle = estimate_skew(horizontal, min_length=max(params.h_kernel, gray.shape[1] // 4))
+            size = (crop.shape[1], crop.shape[0])
+            angle = estimate_skew(horizontal, min_length=max(params.h_kernel, crop.shape[1] // 4))
             if abs(angle) >= opts.min_skew_degrees:
                 _log.debug("deskewing table crop by %.2f degrees", angle)
-                matrix = cv2.getRotationMatrix2D((gray.shape[1] / 2, gray.shape[0] / 2), angle, 1.0)
-                gray = cv2.warpAffine(
-                    gray, matrix, (gray.shape[1], gray.shape[0]), flags=cv2.INTER_LINEAR, borderValue=255
-                )
+                matrix = cv2.getRotationMatrix2D((size[0] / 2, size[1] / 2), angle, 1.0)
+                gray = cv2.warpAffine(crop, matrix, size, flags=cv2.INTER_LINEAR, borderValue=255)
+                ink = binarise(gray, params)
+                horizontal, vertical = line_masks(ink, params)
+            # A sheared copy leaves the column rules leaning once the row rules are level: over a
+            # page-long table they drift further than a boundary's tolerance, and each column
+            # becomes two or three sliver columns. They are stood upright by a shear.
+            lean = estimate_skew(np.ascontiguousarray(vertical.T), min_length=max(params.v_kernel, crop.shape[0] // 8))
+            if abs(lean) >= opts.min_lean_degrees:
+                _log.debug("unshearing table crop: column rules lean %.2f degrees", lean)
+                k = float(np.tan(np.radians(lean)))
+                shear = np.array([[1.0, -k, k * size[1] / 2], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+                matrix = (shear @ np.vstack([matrix, [0.0, 0.0, 1.0]]))[:2]
+                gray = cv2.warpAffine(crop, matrix, size, flags=cv2.INTER_LINEAR, borderValue=255)
                 ink = binarise(gray, params)
                 horizontal, vertical = line_masks(ink, params)
         frame = _Frame(x0, y0, matrix)
