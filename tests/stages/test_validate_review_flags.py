@@ -164,3 +164,19 @@ def test_a_total_derived_from_a_flagged_part_is_flagged_too():
     doubtful = blank_total({"apply.granted.natural_person": 0.3})["apply.granted.total"]
     assert (doubtful.value, doubtful.status) == (9, FieldStatus.FLAGGED)
     assert "derived from flagged parts: apply.granted.natural_person" in doubtful.reasons
+
+
+def test_a_value_no_identity_could_check_is_flagged():
+    # 1.本机关不掌握 / 科研机构 could not be read, nor the 总计 row's 社会公益组织: the row identity of
+    # 不掌握 and both column identities of 社会公益组织 each miss a value, so nothing checks the
+    # 社会公益组织 cell of 不掌握 (a "0" read as "9" went through unseen). It is flagged; a value
+    # whose row is still checked is not.
+    readings = _readings({"apply.unavailable.not_held.social": 9})
+    for r in readings:
+        if r.field_id in ("apply.unavailable.not_held.research", "apply.total.social"):
+            r.value, r.raw = None, "日"
+    fields, _ = ValidateStage().predict(_T, readings)
+    unchecked = fields["apply.unavailable.not_held.social"]
+    assert unchecked.status is FieldStatus.FLAGGED
+    assert any(r.startswith("no identity over this value could be checked") for r in unchecked.reasons)
+    assert fields["apply.granted.natural_person"].status is FieldStatus.AUTO

@@ -9,7 +9,8 @@ and review"):
 - the prose states a different number for it;
 - its value has the wrong type or an absurd size;
 - its value could not be read, or the reader left a note (structure repaired, cell inferred);
-- it is a total derived from its parts and one of the parts is flagged.
+- it is a total derived from its parts and one of the parts is flagged;
+- every identity it takes part in misses another value, so none could check it.
 
 Confidence is the text recognition score times a label confidence: 1.0 for a row/column label
 that matched its template label closely (similarity at least `LABEL_SURE`), the similarity
@@ -70,6 +71,8 @@ NOT_FOUND = "not found in the report's tables"
 ROW_INCOMPLETE = "another field of this row was not found: its cells may be shifted"
 # One printed cell read for several fields: a lost rule merged cells.
 SHARED_CELL = "one printed cell gives this field and another"
+# Reason of a value that takes part in identities none of which could be checked.
+UNCHECKED = "no identity over this value could be checked (another value in each is unread)"
 # Reason of a derived total one of whose parts is flagged.
 DERIVED_FROM_FLAGGED = "derived from flagged parts:"
 
@@ -131,6 +134,7 @@ class ValidateStage:
                     value=None, raw=None, confidence=0.0, status=FieldStatus.FLAGGED, reasons=[NOT_FOUND]
                 )
         flag_rows_with_missing_cells(fields)
+        flag_unchecked(template, fields, checks)
         flag_totals_over_flagged_parts(template, fields)
         return fields, checks
 
@@ -263,6 +267,27 @@ def flag_rows_with_missing_cells(fields: Mapping[str, FieldValue]) -> None:
         row = fid.rsplit(".", 1)[0]
         if row in missing_rows and NOT_FOUND not in field.reasons and field.status is not FieldStatus.DERIVED:
             flag(field, ROW_INCOMPLETE)
+
+
+def flag_unchecked(template: Template, fields: Mapping[str, FieldValue], checks: list[CheckResult]) -> None:
+    """Flag a value none of whose identities could be checked (each misses another value).
+
+    The identities are what catches a misread digit; a value whose row and column both hold an
+    unreadable cell has no check left, so it is not passed on unseen ("0" read as "9" beside an
+    unreadable cell was a silent error on a hard scan). A value the prose confirmed is checked.
+    """
+    checked = {fid for check in checks if not check.identity.startswith(NARRATIVE_PREFIX) for fid in check.fields}
+    for identity in template.identities:
+        for fid in identity.fields:
+            field = fields.get(fid)
+            if (
+                field is not None
+                and field.value is not None
+                and field.status is FieldStatus.AUTO
+                and fid not in checked
+                and PROSE_CONFIRMED not in field.reasons
+            ):
+                flag(field, UNCHECKED)
 
 
 def flag_totals_over_flagged_parts(template: Template, fields: Mapping[str, FieldValue]) -> None:
