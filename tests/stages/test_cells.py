@@ -63,17 +63,21 @@ def test_decimal_point_is_kept():
     assert len(_components(text)) == 3
 
 
+def _row_of_cells(images: list[np.ndarray]) -> tuple[np.ndarray, Table]:
+    """A page holding the given 110 x 46 px cell images side by side, and its one-row table."""
+    page = np.full((60, 20 + 110 * len(images), 3), 235, dtype=np.uint8)
+    cells = []
+    for i, image in enumerate(images):
+        page[5:51, 10 + 110 * i : 120 + 110 * i] = image[:, :, None]
+        cells.append(Cell(row=0, col=i, text="", bbox=BBox(x1=10 + 110 * i, y1=5, x2=120 + 110 * i, y2=51), page=0))
+    bbox = BBox(x1=10, y1=5, x2=10 + 110 * len(images), y2=51)
+    return page, Table(n_rows=1, n_cols=len(images), cells=cells, pages=[0], bbox=bbox)
+
+
 def test_cells_are_read_from_line_crops_as_read():
     # Two cells: a "0" and a blank one. The recogniser is asked once, for one line crop, and its
     # reading is kept as it is, trailing mark included (the assembler judges and flags it).
-    page = np.full((60, 240, 3), 235, dtype=np.uint8)
-    page[5:51, 10:120] = _cell_image("0")[:, :, None]
-    page[5:51, 120:230] = _cell_image("")[:, :, None]
-    cells = [
-        Cell(row=0, col=0, text="", bbox=BBox(x1=10, y1=5, x2=120, y2=51), page=0),
-        Cell(row=0, col=1, text="", bbox=BBox(x1=120, y1=5, x2=230, y2=51), page=0),
-    ]
-    table = Table(n_rows=1, n_cols=2, cells=cells, pages=[0], bbox=BBox(x1=10, y1=5, x2=230, y2=51))
+    page, table = _row_of_cells([_cell_image("0"), _cell_image("")])
     calls = []
 
     def recognise(crops):
@@ -88,12 +92,7 @@ def test_cells_are_read_from_line_crops_as_read():
 def test_lone_dashes_are_read_by_their_shape():
     # Zeros printed as "—" or "-" are too low to make a text line; they are kept (not read as
     # blank cells) and told apart by their length against the table's digits.
-    page = np.full((60, 350, 3), 235, dtype=np.uint8)
-    cells = []
-    for i, text in enumerate(["0", "—", "-"]):
-        page[5:51, 10 + 110 * i : 120 + 110 * i] = _cell_image(text)[:, :, None]
-        cells.append(Cell(row=0, col=i, text="", bbox=BBox(x1=10 + 110 * i, y1=5, x2=120 + 110 * i, y2=51), page=0))
-    table = Table(n_rows=1, n_cols=3, cells=cells, pages=[0], bbox=BBox(x1=10, y1=5, x2=340, y2=51))
+    page, table = _row_of_cells([_cell_image(t) for t in ("0", "—", "-")])
     calls = []
 
     def recognise(crops):
@@ -112,14 +111,7 @@ def test_faint_dash_in_pieces_with_a_speck_is_still_a_dash():
     for x0, x1 in ((45, 47), (48, 51), (54, 58), (61, 66)):
         dash[23, x0:x1] = 90
     dash[8:12, 60:63] = 90
-    page = np.full((60, 240, 3), 235, dtype=np.uint8)
-    page[5:51, 10:120] = _cell_image("0")[:, :, None]
-    page[5:51, 120:230] = dash[:, :, None]
-    cells = [
-        Cell(row=0, col=0, text="", bbox=BBox(x1=10, y1=5, x2=120, y2=51), page=0),
-        Cell(row=0, col=1, text="", bbox=BBox(x1=120, y1=5, x2=230, y2=51), page=0),
-    ]
-    table = Table(n_rows=1, n_cols=2, cells=cells, pages=[0], bbox=BBox(x1=10, y1=5, x2=230, y2=51))
+    page, table = _row_of_cells([_cell_image("0"), dash])
     out = read_table_cells(table, page, lambda crops: [("1", 0.99) for _ in crops], 200.0)
     assert out.cells[1].text == "—"
 
