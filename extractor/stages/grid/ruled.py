@@ -243,15 +243,18 @@ def ruled_grid(
     Steps:
         1. Cut each mask into segments; cluster segment positions into row / column boundaries.
         2. Drop boundaries whose rules do not meet two rules of the other direction (text
-           strokes, underlines), and add outer boundaries where rules run past the last one.
+           strokes, underlines) unless they run along most of the table, and add outer
+           boundaries where rules run past the last one.
         3. For every edge between two neighbouring grid positions, measure how much of it the
            line mask covers: an uncovered edge means the two positions belong to one merged cell,
            unless (with `ink` given) short rule pieces run along it in from its real corners (a
            rule broken on a poor copy; the text of a merged cell keeps clear of the rules).
         4. Union the positions joined by edges with no rule at all; then those joined by edges
            holding part of a rule, weakest first, only where the merged cell stays a rectangle.
-           Each group's bounding rectangle is a cell. A group that is still not a rectangle is
-           split back into single cells and counted in ``repaired``.
+           An edge with remains of a rule, a text on either side and none across it is a rule
+           lost on the scan and joins nothing. Each group's bounding rectangle is a cell. A
+           group that is still not a rectangle is split back into single cells and counted in
+           ``repaired``.
 
     Args:
         horizontal, vertical: the line masks (:func:`line_masks`).

@@ -271,9 +271,9 @@ def _lone_dash(ink: np.ndarray, scale: float) -> _Dash | None:
     A thin dash is too low to make a text line, so without this the cell would be read as blank
     (the value 0 right, the printed mark lost from ``raw``); on a dark copy the recogniser reads
     a thick one, or a speck beside a faint one, as "1". The stroke may be broken into pieces
-    along one line (a faint 1 px print); it must hold half the ink or more, the rest specks, and be at
-    least half again as wide as high (a blurred hyphen binarises to some 7 x 4 px; specks are
-    about as high as wide).
+    along one line (a faint 1 px print); it must hold half the ink or more, the rest specks,
+    and be at least half again as wide as high (a blurred hyphen binarises to some 7 x 4 px;
+    specks are about as high as wide).
     """
     n, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     x, y, w, h, area = (stats[1:, i] for i in range(5))
