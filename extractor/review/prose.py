@@ -15,10 +15,10 @@ import logging
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from extractor.datamodel import FieldStatus, FieldValue
+from extractor.datamodel import FieldStatus
 from extractor.stages.validate import NARRATIVE_PREFIX, check_prose
 from extractor.storage import CheckRow, Correction, Document, FieldRow
-from extractor.storage.results import stored_claims
+from extractor.storage.results import field_value, stored_claims
 from extractor.templates import Template
 
 _log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def recheck_prose(session: Session, document: Document, template: Template, rows
         if not check.ok
         for fid in check.fields
     }
-    fields = {fid: _field(row) for fid, row in rows.items()}
+    fields = {fid: field_value(row) for fid, row in rows.items()}
     checks = check_prose(template, fields, claims)
     session.execute(delete(CheckRow).where(CheckRow.document_id == document.id, narrative))
     for check in checks:
@@ -70,13 +70,6 @@ def recheck_prose(session: Session, document: Document, template: Template, rows
             row.status = field.status.value
         elif fid in broken and _last_decision(session, document.id, fid) == "correct":
             row.status = FieldStatus.FLAGGED.value
-
-
-def _field(row: FieldRow) -> FieldValue:
-    """A stored field as the validate stage sees it (reasons copied: the stage appends to them)."""
-    value = None if row.value is None else (int(row.value) if float(row.value).is_integer() else row.value)
-    return FieldValue(value=value, raw=row.raw, confidence=row.confidence, status=FieldStatus(row.status),
-                      page=row.page, bbox=row.bbox, reasons=list(row.reasons or []))
 
 
 def _last_decision(session: Session, document_id: int, field_id: str) -> str | None:

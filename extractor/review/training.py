@@ -37,6 +37,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from extractor.storage import BatchDocument, ContentStore, Correction, Document, User
+from extractor.storage.results import stored_number
 from extractor.templates import get_template
 
 _log = logging.getLogger(__name__)
@@ -71,8 +72,8 @@ def correction_records(session: Session, store: ContentStore | None = None,
             "page": correction.page,
             "bbox": correction.bbox,
             "dpi": (doc.result or {}).get("document", {}).get("dpi"),
-            "old": _number(correction.old_value),
-            "new": _number(correction.new_value),
+            "old": stored_number(correction.old_value),
+            "new": stored_number(correction.new_value),
             "kind": correction.kind,
             "cell_text": correction.raw,
             "status": correction.old_status,
@@ -93,9 +94,3 @@ def write_corrections(session: Session, out: Path, store: ContentStore | None = 
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
             n += 1
     return n
-
-
-def _number(value: float | None) -> int | float | None:
-    if value is None:
-        return None
-    return int(value) if float(value).is_integer() else value

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from extractor.datamodel import CheckResult
 from extractor.storage import BatchDocument, CheckRow, Document, FieldRow, ReviewItem, ReviewLease
+from extractor.storage.results import stored_number
 from extractor.templates import get_template
 
 _log = logging.getLogger(__name__)
@@ -85,8 +86,8 @@ def item_out(session: Session, item: ReviewItem) -> ReviewItemOut:
     return ReviewItemOut(
         id=item.id, batch_id=item.batch_id, document_id=item.document_id, source=_source(session, document.id),
         field_id=item.field_id, section=definition.section, group=definition.group, row_label=definition.row_label,
-        col_label=definition.col_label, label_en=definition.label_en, value=_number(row.value), raw=row.raw,
-        suggestion=_number(row.suggestion), confidence=row.confidence, status=row.status,
+        col_label=definition.col_label, label_en=definition.label_en, value=stored_number(row.value), raw=row.raw,
+        suggestion=stored_number(row.suggestion), confidence=row.confidence, status=row.status,
         reasons=list(row.reasons or []), page=row.page, bbox=row.bbox, priority=item.priority, state=item.state,
         crop_url=f"/review/api/items/{item.id}/crop.png" if row.bbox is not None and row.page is not None else None,
         lease_expires_at=lease.expires_at if lease else None,
@@ -118,9 +119,9 @@ def document_view(session: Session, document: Document) -> DocumentView:
                 for col in cols:
                     d = by_cell.get((key, col))
                     r = rows.get(d.id) if d else None
-                    cells.append(CellOut(field_id=d.id if d else None, value=_number(r.value) if r else None,
+                    cells.append(CellOut(field_id=d.id if d else None, value=stored_number(r.value) if r else None,
                                          raw=r.raw if r else None, status=r.status if r else None,
-                                         suggestion=_number(r.suggestion) if r else None))
+                                         suggestion=stored_number(r.suggestion) if r else None))
                 table_rows.append(RowOut(key=key, label=label, cells=cells))
             title = template.section_titles.get(section, section) + (f" · {group}" if group else "")
             tables.append(TableOut(title=title, cols=[col_labels[c] for c in cols], rows=table_rows))
@@ -132,9 +133,3 @@ def _source(session: Session, document_id: int) -> str | None:
     return session.scalar(
         select(BatchDocument.source).where(BatchDocument.document_id == document_id).order_by(BatchDocument.id)
     )
-
-
-def _number(value: float | None) -> int | float | None:
-    if value is None:
-        return None
-    return int(value) if float(value).is_integer() else value

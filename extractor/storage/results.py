@@ -179,10 +179,7 @@ def stored_result(session: Session, document: Document, item_id: str | None = No
     info = base.document if base else DocumentInfo(id=str(document.id), source="", sha256=document.sha256)
     info = info.model_copy(update={k: v for k, v in (("id", item_id), ("source", source)) if v is not None})
     fields = {
-        row.field_id: FieldValue(
-            value=_number(row.value), raw=row.raw, confidence=row.confidence, status=FieldStatus(row.status),
-            page=row.page, bbox=row.bbox, reasons=list(row.reasons or []), suggestion=_number(row.suggestion),
-        )
+        row.field_id: field_value(row)
         for row in session.scalars(select(FieldRow).where(FieldRow.document_id == document.id))
     }
     order = list(base.fields) if base else []
@@ -209,7 +206,15 @@ def stored_claims(document: Document) -> list[ProseClaim] | None:
     return [ProseClaim(**claim) for claim in document.prose_claims]
 
 
-def _number(value: float | None) -> int | float | None:
+def field_value(row: FieldRow) -> FieldValue:
+    """A stored field as the pipeline's record (its reasons a copy: validation appends to them)."""
+    return FieldValue(
+        value=stored_number(row.value), raw=row.raw, confidence=row.confidence, status=FieldStatus(row.status),
+        page=row.page, bbox=row.bbox, reasons=list(row.reasons or []), suggestion=stored_number(row.suggestion),
+    )
+
+
+def stored_number(value: float | None) -> int | float | None:
     """Counts come back from a float column as floats; give integers back their type."""
     if value is None:
         return None
