@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -363,10 +364,11 @@ def ruled_grid(
         members[root] = joined
         members.pop(rb if root == ra else ra, None)
 
-    text = None
-    if ink is not None:
+    @functools.cache
+    def text_ink() -> np.ndarray:
+        # The ink with the rules taken out, made once and only for a table with an edge to judge.
         rules = cv2.dilate(cv2.bitwise_or(horizontal, vertical), np.ones((3, 3), np.uint8))
-        text = cv2.bitwise_and(ink, cv2.bitwise_not(rules))
+        return cv2.bitwise_and(ink, cv2.bitwise_not(rules))
 
     absent = {(a, b) for _, _, a, b in missing}
 
@@ -374,7 +376,7 @@ def ruled_grid(
         """A text on either side of the edge and none across it: the rule was lost on the scan,
         and merging would read "1" and "0" as one cell "10". Each side reaches on to the next
         edge that has a rule (a value centred in a cell merged over two columns)."""
-        if text is None:
+        if ink is None:
             return False
         horiz, pos, start, end = _edge(a, b, xs, ys, n_cols)
         step, bounds, index = (n_cols, ys, lambda m: m // n_cols) if horiz else (1, xs, lambda m: m % n_cols)
@@ -382,7 +384,7 @@ def ruled_grid(
             a -= step
         while (b, b + step) in absent:
             b += step
-        return _separate_texts(text, horiz, pos, start, end, bounds[index(a)], bounds[index(b) + 1], tol)
+        return _separate_texts(text_ink(), horiz, pos, start, end, bounds[index(a)], bounds[index(b) + 1], tol)
 
     # An edge without pieces of a rule along it is not judged by the text about it: the
     # characters of a label spaced out across a merged cell can leave a gap on the edge.
