@@ -305,3 +305,62 @@ def test_sheared_page_long_table_keeps_its_columns():
     bottom = next(c for c in table.cells if c.row == 15 and c.col == 3)
     centre_x = (_XS[3] + _XS[4]) / 2 + k * ((ys[15] + ys[16]) / 2 - 850)
     assert abs((bottom.bbox.x1 + bottom.bbox.x2) / 2 - centre_x) < 4
+
+
+def test_column_rule_left_only_as_a_piece_across_a_row_rule_is_kept():
+    # A poor copy keeps of the column rule at x = 410 only a 60 px piece through the row rule at
+    # y = 260: it reaches neither the rule above nor the one below, but text never runs through
+    # a rule. The column stays, and 1 | 2 and 3 | 4 stay apart.
+    texts = {(3, 3): "1", (3, 4): "2", (4, 3): "3", (4, 4): "4"}
+    image, tokens = _draw_table(_XS, _YS, [], texts)
+    cv2.line(image, (410, 22), (410, 229), (255, 255, 255), 5)
+    cv2.line(image, (410, 291), (410, 438), (255, 255, 255), 5)
+    table = GridStage().predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0)
+    assert table.n_cols == 6
+    assert [_text(table, r, c) for r, c in texts] == list(texts.values())
+
+
+def test_left_aligned_value_beside_a_lost_rule_stays_apart():
+    # 行政强制 | 0 with the 0 printed 8 px from its cell's left rule, which survives only as a stub:
+    # the 0 lies in the rule's flank, but the label ends far from the rule and a blank strip
+    # parts each text from it. The label does not take in the value ("行政强制0").
+    image, _ = _draw_table(_XS, _YS, [], {})
+    page = Image.fromarray(image)
+    draw = ImageDraw.Draw(page)
+    label = draw.textbbox((165, 230), "行政强制", font=_font(), anchor="mm")
+    draw.text((165, 230), "行政强制", font=_font(), fill="black", anchor="mm")
+    value = draw.textbbox((258, 230), "0", font=_font(), anchor="lm")
+    draw.text((258, 230), "0", font=_font(), fill="black", anchor="lm")
+    image = np.array(page)
+    cv2.line(image, (250, 216), (250, 258), (255, 255, 255), 5)
+    tokens = [
+        TextToken(text=t, bbox=BBox(x1=b[0], y1=b[1], x2=b[2], y2=b[3]), score=0.9)
+        for t, b in (("行政强制", label), ("0", value))
+    ]
+    table = GridStage().predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0)
+    assert _text(table, 3, 1) == "行政强制" and _text(table, 3, 2) == "0"
+
+
+
+def _ring(text: np.ndarray, cx: int, cy: int = 30) -> None:
+    """Draw a "0" (an upright ring, 16 x 24 px, strokes 2 px) into a bool ink array."""
+    ring = np.zeros(text.shape, dtype=np.uint8)
+    cv2.ellipse(ring, (cx, cy), (7, 11), 0, 0, 360, 1, 2)
+    text |= ring.astype(bool)
+
+
+def test_text_centred_on_an_edge_is_one_text_across_it():
+    # A "0" centred on the edge (a value in a cell merged over two columns, a stub of rule above
+    # it): its hole is blank beside the edge, but going out from the edge its stroke comes before
+    # any blank strip. Moved 12 px right of the edge (left-aligned in its own cell), with a label
+    # far to the left, the two are texts either side of a lost rule.
+    from extractor.stages.grid.ruled import _separate_texts
+
+    across = np.zeros((60, 120), dtype=bool)
+    _ring(across, 60)
+    across[25:35, 10:30] = True  # a label, far left
+    assert not _separate_texts(across, False, 60, 0, 60, 0, 120, 8)
+    beside = np.zeros((60, 120), dtype=bool)
+    _ring(beside, 60 + 8 + 7)
+    beside[25:35, 10:30] = True
+    assert _separate_texts(beside, False, 60, 0, 60, 0, 120, 8)

@@ -101,6 +101,33 @@ def _crossed(
     return kept
 
 
+def _crossing_pieces(
+    dropped: list[tuple[float, list[Segment]]],
+    others: list[tuple[float, list[Segment]]],
+    kept: list[tuple[float, list[Segment]]],
+    tol: float,
+) -> list[tuple[float, list[Segment]]]:
+    """Boundaries among `dropped` made of a piece of rule that runs through a kept rule of the
+    other direction, away from every kept boundary.
+
+    On a poor copy all that may be left of a column rule is one piece across a row rule, too
+    short to reach the rules above and below it. Text never runs through a rule. A piece near
+    a kept boundary is that rule's own continuation, offset where the paper was warped.
+    """
+    through = tol
+    found = []
+    for pos, segs in dropped:
+        if any(abs(pos - k) < 4 * tol for k, _ in kept):
+            continue
+        if any(
+            s.start + through <= opos <= s.end - through and any(o.start - tol <= pos <= o.end + tol for o in osegs)
+            for s in segs
+            for opos, osegs in others
+        ):
+            found.append((pos, segs))
+    return found
+
+
 def _extend(positions: list[float], cross_segs: list[Segment], tol: float) -> list[float]:
     """Add outer boundaries where the crossing rules run on past the last boundary.
 
@@ -195,10 +222,12 @@ def _separate_texts(
     """Whether the two cells on either side of an edge each hold text, and none lies across it.
 
     `text` is the ink with the rules taken out; the edge runs at `pos` from `start` to `end`,
-    between the cells from `before` to `pos` and from `pos` to `after`. The flanks of the edge
-    (from half a tolerance to 1.5 tolerances off it) must be blank: dashes of a broken rule lie
-    nearer than that, and the text of a cell merged across the edge ("第二十条第（八）项" across
-    two columns) runs through them.
+    between the cells from `before` to `pos` and from `pos` to `after`. On either side, going out
+    from the edge past any dash of the broken rule on it, a blank strip half a tolerance wide
+    must come before the text, and no piece of text may lie across the edge: the text of a cell
+    merged across it ("第二十条第（八）项" across two columns, a "0" centred on it) runs through,
+    while the text of a cell keeps a padding off its rules (a left-aligned value or a label's
+    last line less than a tolerance).
     """
     if not horizontal:
         text = text.T
@@ -206,15 +235,43 @@ def _separate_texts(
     s0, s1 = max(0, int(round(start + tol))), int(round(end - tol))
     near, far = tol // 2 + 1, int(round(1.5 * tol))
     p = int(round(pos))
+    if s1 <= s0:
+        return False
+    # A speck's pixel does not fill a strip.
+    blank = np.count_nonzero(text[:, s0:s1], axis=1) <= 1
+
+    def parted(outward: np.ndarray) -> bool:
+        """Whether, going out from the edge, a blank strip comes before any text."""
+        run = 0
+        for i, is_blank in enumerate(outward):
+            if is_blank:
+                run += 1
+                if run >= near:
+                    return True
+            elif i < tol // 2:
+                run = 0  # a dash of the rule, on the edge
+            else:
+                return False
+        return False
+
+    if not (parted(blank[max(0, p - far) : p][::-1]) and parted(blank[p + 1 : p + far + 1])):
+        return False
+    # Nor may one piece of text lie across the edge (a "0" centred on it has a blank hole there).
+    lo = max(0, p - 3 * far)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(
+        np.ascontiguousarray(text[lo : p + 3 * far, s0:s1]).astype(np.uint8), connectivity=8
+    )
+    first, last = stats[1:, cv2.CC_STAT_TOP] + lo, stats[1:, cv2.CC_STAT_TOP] + stats[1:, cv2.CC_STAT_HEIGHT] + lo
+    if np.any((first <= p - near) & (last > p + near)):
+        return False
 
     def inked(a: float, b: float) -> int:
         a, b = max(0, int(round(a))), max(0, int(round(b)))
-        return int(np.count_nonzero(text[a:b, s0:s1])) if b > a and s1 > s0 else 0
+        return int(np.count_nonzero(text[a:b, s0:s1])) if b > a else 0
 
-    flanks = inked(p - far, p - near) + inked(p + near + 1, p + far + 1)
     # A digit "1" at 200 dpi is some 50 ink pixels; specks are a few.
     least = 2 * tol
-    return flanks <= 2 and inked(before + tol, p - far) >= least and inked(p + far + 1, after - tol) >= least
+    return inked(before + tol, p - near) >= least and inked(p + near + 1, after - tol) >= least
 
 
 def _crossing_at(mask: np.ndarray, horizontal: bool, pos: float, at: float, band: int, reach: int) -> bool:
@@ -273,6 +330,9 @@ def ruled_grid(
     h_kept = _crossed(h_bounds, v_bounds, tol)
     v_kept = _crossed(v_bounds, h_kept, tol)
     h_kept = _crossed(h_kept, v_kept, tol)
+    if len(h_kept) >= 2 and len(v_kept) >= 2:
+        v_kept = sorted(v_kept + _crossing_pieces([b for b in v_bounds if b not in v_kept], h_kept, v_kept, tol))
+        h_kept = sorted(h_kept + _crossing_pieces([b for b in h_bounds if b not in h_kept], v_kept, h_kept, tol))
     if len(h_kept) < 2 or len(v_kept) < 2:
         _log.debug("ruled grid: %d row and %d column rules, not a ruled table", len(h_kept), len(v_kept))
         return None

@@ -42,12 +42,16 @@ class _LineCrop:
     image: np.ndarray  # RGB crop of one text line, padded
 
 
-def _text_ink(gray: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
-    """(text ink, non-text ink) of a cell crop.
+def _text_ink(gray: np.ndarray, scale: float, faint_strokes: bool = False) -> np.ndarray:
+    """The text ink of a cell crop (bool).
 
-    Non-text ink is what must not reach the recogniser: ruling lines, found on a loose
-    threshold (so faint grey or JPEG-softened rules are caught) by morphological opening with
-    kernels three quarters of the crop long, and slivers of broken rules along the edges.
+    Left out is what must not reach the recogniser: ruling lines, found on a loose threshold
+    (so faint grey or JPEG-softened rules are caught) by morphological opening with kernels
+    three quarters of the crop long; slivers, pieces and corners of broken rules; specks.
+
+    With `faint_strokes`, lighter ink joined to the text's is text too (see :func:`_hysteresis`),
+    specks included: whole characters, kept from being painted over. A dash would take in its
+    blur and the specks beside it, so the shape and lines of the cell's ink are judged without.
     """
     h, w = gray.shape
     paper = float(np.percentile(gray, 90))
@@ -69,16 +73,33 @@ def _text_ink(gray: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
     if interior.size:
         otsu, _ = cv2.threshold(interior.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
         threshold = min(threshold, max(float(otsu), paper - 110))
-    ink = gray < threshold
-    text = ink & ~near_rules
-    removed = np.zeros_like(text)
+    text = (gray < threshold) & ~near_rules
+    pieces = np.zeros_like(text)
     # Twice: a speck or dash can hide another one (it sets the extent the other is judged by).
     for _ in range(2):
         noise = _edge_slivers(text, scale) | _rule_pieces(text, band) | _corner_pieces(text, band, scale)
-        noise |= _specks(text & ~noise, band)
-        text &= ~noise
-        removed |= noise
-    return text, rules | removed
+        text &= ~(noise | _specks(text & ~noise, band))
+        pieces |= noise
+    if faint_strokes:
+        # Not through the rules or their pieces: a digit beside a rule would be taken for one.
+        text = _hysteresis(text, (gray < threshold + (paper - threshold) / 3) & ~near_rules & ~pieces)
+    return text
+
+
+def _hysteresis(strong: np.ndarray, weak: np.ndarray) -> np.ndarray:
+    """The weak ink connected to some strong ink.
+
+    The thin strokes of a faint digit (the top and bottom of a "0") print lighter than its
+    stems; on the strict threshold alone they break off, are judged specks and painted over, and
+    the "0" is read as "u" or "日". The loose threshold alone would take in the paper's grain.
+    """
+    n, labels = cv2.connectedComponents(weak.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return strong
+    seeded = np.zeros(n, dtype=bool)
+    seeded[labels[strong]] = True
+    seeded[0] = False
+    return seeded[labels]
 
 
 def _components(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -240,12 +261,14 @@ def _is_slash(ink: np.ndarray, max_degrees: float) -> bool:
     return bool(np.degrees(np.arctan2(abs(vx), abs(vy))) > max_degrees)
 
 
-def _paint_mask(text: np.ndarray, not_text: np.ndarray) -> np.ndarray:
-    """Pixels to paint with the paper colour: non-text ink and its soft edge, but none close to
-    the text. A faint digit thresholds into pieces, some small enough to be judged specks;
-    painting those (and a margin round them) cuts holes in the digit ("0" read as "U")."""
-    paint = cv2.dilate(not_text.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-    return paint & ~cv2.dilate(text.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+def _paint_mask(text: np.ndarray) -> np.ndarray:
+    """Pixels to paint with the paper colour: all but the text and a margin round it.
+
+    Rules, their pieces, specks and the paper's grain go (the contrast stretch would bring the
+    grain out, and a faint dash on it was read as a row of letters). The margin keeps the soft
+    edges of the characters and the pieces of a faint digit that broke off ("0" read as "U").
+    """
+    return ~cv2.dilate(text.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
 
 
 @dataclass(frozen=True)
@@ -253,8 +276,8 @@ class _CellInk:
     """A cell's crop and what its ink was judged to be."""
 
     crop: np.ndarray  # RGB crop of the cell box
-    ink: np.ndarray  # bool, text ink
-    not_text: np.ndarray  # bool, rules, rule pieces and specks
+    ink: np.ndarray  # bool, text ink (its lines and extents are what is read)
+    whole: np.ndarray  # bool, text ink with the faint strokes joined to it (kept from the paint)
     spans: list[tuple[int, int]]  # vertical extents [y0, y1) of the ink's text lines
 
 
@@ -300,6 +323,23 @@ def _dash_text(dash: _Dash, line: float | None) -> str:
     return "—" if line is None or dash.width >= 0.75 * line else "-"
 
 
+def _without_seal(crop: np.ndarray, min_ink: float) -> np.ndarray | None:
+    """The crop in grey without a red seal's ink, or None when no seal crosses it.
+
+    A seal stamped over a table turns a label or a value into one blot of grey. Black print
+    under a seal stays black (ink multiplies), so its pixels are not red. The red channel keeps
+    the print and shows the seal pale, down to the pink of its edges; the seal's own red pixels
+    are made paper.
+    """
+    channels = crop.astype(np.int16)
+    red = channels[:, :, 0] - np.maximum(channels[:, :, 1], channels[:, :, 2]) > 40
+    if np.count_nonzero(red) < min_ink:
+        return None
+    out = crop[:, :, 0].copy()
+    out[red] = np.percentile(out, 90)
+    return out
+
+
 def _cell_ink(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOptions) -> _CellInk | _Dash | str | None:
     """The cell's crop and ink, None for a blank cell, a lone dash, or the text itself when the
     shape alone decides it (a lone "/")."""
@@ -313,17 +353,28 @@ def _cell_ink(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOption
     if crop.ndim == 2:
         crop = cv2.cvtColor(crop, cv2.COLOR_GRAY2RGB)
     gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
-    ink, not_text = _text_ink(gray, scale)
-    if ink.sum() < options.min_ink_200 * scale:
+    min_ink = options.min_ink_200 * scale
+    ink = _text_ink(gray, scale)
+    if ink.sum() < min_ink:
         return None
+    seal_free = _without_seal(crop, min_ink)
+    if seal_free is not None:
+        black = _text_ink(seal_free, scale)
+        # Only where black print is left: a value printed in colour is read as printed.
+        if black.sum() >= min_ink:
+            crop, gray, ink = np.dstack([seal_free] * 3), seal_free, black
     if _is_slash(ink, options.slash_degrees):
         return "/"
     # Before the recogniser, which reads a thick dash on a dark copy as "1".
     dash = _lone_dash(ink, scale)
     if dash is not None:
         return dash
+    # Lines are found on the strict ink: a faint mark with its blur would pass for a line.
     spans = _line_spans(ink, max(2, int(options.min_line_height_200 * scale)))
-    return _CellInk(crop, ink, not_text, spans) if spans else None
+    if not spans:
+        return None
+    whole = _text_ink(gray, scale, faint_strokes=True)
+    return _CellInk(crop, ink, whole, spans)
 
 
 def _typical_line_height(cells: list[_CellInk]) -> float | None:
@@ -381,22 +432,32 @@ def _line_crops(cell: _CellInk, line: float | None, options: CellReadOptions) ->
     """RGB crops of a cell's text lines, top to bottom.
 
     Each line gets space around it in proportion to its height: the recogniser was trained on
-    detector crops, which have such margins (tight crops read 5 as 0). Rules and their slivers
-    are painted over with the paper colour.
+    detector crops, which have such margins (tight crops read 5 as 0). All but the text is
+    painted over with the paper colour (:func:`_paint_mask`).
     """
     crop, ink = cell.crop, cell.ink
-    paper = np.median(crop[~cv2.dilate(ink.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)], axis=0)
+    paper = np.median(crop[~cv2.dilate(cell.whole.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)], axis=0)
     clean = crop.copy()
-    clean[_paint_mask(ink, cell.not_text)] = paper.astype(np.uint8)
+    clean[_paint_mask(cell.whole)] = paper.astype(np.uint8)
     # A pale print on grey paper is read more surely (higher scores, fewer misreads) at full contrast.
     clean = _stretch(clean, ink, paper)
     paper = np.full(3, _WHITE, dtype=np.float64)
     spans = _join_fragments(cell.spans, line)
+    whole_rows = cell.whole.any(axis=1)
     lines = []
-    for a, b in spans:
+    for i, (a, b) in enumerate(spans):
+        height = b - a
+        # Out over the faint strokes of the line's characters (the top of a pale "0"), by at
+        # most half a line and never into the next line.
+        top = spans[i - 1][1] if i else 0
+        bottom = spans[i + 1][0] if i + 1 < len(spans) else len(whole_rows)
+        a_end, b_end = max(top, a - height // 2), min(bottom, b + height // 2)
+        while a > a_end and whole_rows[a - 1]:
+            a -= 1
+        while b < b_end and whole_rows[b]:
+            b += 1
         xs = np.flatnonzero(ink[a:b].any(axis=0))
         ya, yb, xa, xb = max(0, a - 1), min(ink.shape[0], b + 1), max(0, xs[0] - 1), min(ink.shape[1], xs[-1] + 2)
-        height = b - a
         margin_y, margin_x = int(options.margin_y * height) + 1, int(options.margin_x * height) + 1
         # The line on paper-coloured margins: no neighbouring rule, no hard edge at the padding.
         # (The crop's own pixels as margin lower the recogniser's scores: measured, 0.86 -> 0.77.)
