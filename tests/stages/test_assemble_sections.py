@@ -116,6 +116,31 @@ def test_appeal_values_are_read_by_position_from_the_value_row():
     assert readings["appeal.suit_after_review.pending"].value == 1
 
 
+def test_values_side_by_side_in_a_merged_cell_are_split_and_noted():
+    # A scan lost two rules: in section 四 the value row has 13 cells, one reading "0 2 0" over
+    # three columns; in section 三 one cell reads "3 0" over 科研机构 and 社会公益组织. Each value
+    # goes to its own column, with a note that sends it to review. A merged cell whose text is
+    # not one value per column ("12" over two) is shared, as before.
+    header = [_cell(0, 0, "行政复议", col_span=5), _cell(0, 5, "行政诉讼", col_span=10)]
+    header += [_cell(1, 5, "未经复议直接起诉", col_span=5), _cell(1, 10, "复议后起诉", col_span=5)]
+    header += [_cell(2, i, ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"][i % 5]) for i in range(15)]
+    values_row = [_cell(3, i, "1") for i in range(4)] + [_cell(3, 4, "0 2 0", col_span=3)]
+    values_row += [_cell(3, i, "0") for i in range(7, 15)]
+    appeal = {r.field_id: r for r in map_appeal(_table(header + values_row, 4, 15), get_template("gov-2021"))}
+    split = ("review.total", "suit_direct.upheld", "suit_direct.corrected")
+    assert [appeal[f"appeal.{f}"].value for f in split] == [0, 2, 0]
+    assert "side by side" in appeal["appeal.suit_direct.upheld"].notes[0]
+    assert not appeal["appeal.review.pending"].notes
+
+    cells = _apply_header() + [_cell(3, 0, "一、本年新收政府信息公开申请数量", col_span=3), _cell(3, 3, "5")]
+    cells += [_cell(3, 4, "1"), _cell(3, 5, "3 0", col_span=2), _cell(3, 7, "12", col_span=2), _cell(3, 9, "21")]
+    readings, _ = map_apply([_table(cells, 4, 10)], get_template("gov-2021"))
+    apply = {r.field_id: r for r in readings}
+    assert (apply["apply.new_received.research"].value, apply["apply.new_received.social"].value) == (3, 0)
+    assert "side by side" in apply["apply.new_received.social"].notes[0]
+    assert apply["apply.new_received.legal"].value == apply["apply.new_received.other_org"].value == 12
+
+
 def test_active_rows_follow_the_header_of_their_group():
     # Section 二 printed as one grid: each 第二十条 group has a 信息内容 header row.
     # Values land in the column named by their group's header; 行政规范性文件 and 规范性文件 both match.

@@ -269,3 +269,15 @@ def test_red_seal_over_a_value_is_dropped_and_a_red_value_is_read():
     five = seen[0][:, :, 0]
     assert five.min() <= 40  # the digit is there ...
     assert five.shape[1] < 70  # ... alone: the seal's grey block beside it is not in the crop
+
+
+def test_blank_cell_under_a_broken_thick_rule_is_blank():
+    # A skewed copy puts the cell box a few pixels into the shaded header above it: all the cell
+    # holds is the broken rule along its top, blurred 8 px thick (read "1" with a high score).
+    gray = _cell_image("")
+    gray[:3, :] = 235
+    for x0, x1 in ((12, 60), (66, 80), (86, 100)):
+        gray[4:12, x0:x1] = 120
+    page, table = _row_of_cells([gray])
+    assert _crops_read(page, table) == []
+    assert read_table_cells(table, page, lambda crops: [("1", 0.99) for _ in crops], 200.0).cells[0].text == ""

@@ -309,12 +309,15 @@ def test_sheared_page_long_table_keeps_its_columns():
 
 def test_column_rule_left_only_as_a_piece_across_a_row_rule_is_kept():
     # A poor copy keeps of the column rule at x = 410 only a 60 px piece through the row rule at
-    # y = 260: it reaches neither the rule above nor the one below, but text never runs through
-    # a rule. The column stays, and 1 | 2 and 3 | 4 stay apart.
+    # y = 260, and the row rule is broken just where they cross: the piece reaches neither the
+    # rule above nor the one below, but text never runs through a rule. The column stays, and
+    # 1 | 2 and 3 | 4 stay apart.
     texts = {(3, 3): "1", (3, 4): "2", (4, 3): "3", (4, 4): "4"}
     image, tokens = _draw_table(_XS, _YS, [], texts)
     cv2.line(image, (410, 22), (410, 229), (255, 255, 255), 5)
     cv2.line(image, (410, 291), (410, 438), (255, 255, 255), 5)
+    cv2.line(image, (390, 260), (406, 260), (255, 255, 255), 5)
+    cv2.line(image, (414, 260), (430, 260), (255, 255, 255), 5)
     table = GridStage().predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0)
     assert table.n_cols == 6
     assert [_text(table, r, c) for r, c in texts] == list(texts.values())

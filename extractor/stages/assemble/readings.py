@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from extractor.datamodel import BBox, Cell
+from extractor.stages.assemble.text import nfkc
 from extractor.stages.assemble.values import parse_value
 from extractor.templates import Template
 
@@ -47,3 +49,25 @@ def reading_from_cell(
         match_score=match_score,
         notes=[parsed.note] if parsed.note else [],
     )
+
+
+# One value as a merged cell can hold it side by side with others: a number or a zero mark.
+_ONE_VALUE = re.compile(r"[+\-−]?\d+(?:\.\d+)?|[/\-—–－]")
+
+
+def split_merged(cell: Cell, n: int) -> list[Cell] | None:
+    """The `n` values printed side by side in one cell, each as a cell of its own, or None.
+
+    Where the rule between value cells was lost on a scan, the grid merges them and the cell
+    reads "0 0" or "3 12". Only text that is exactly `n` values parted by spaces is split; each
+    part keeps the merged cell's box, so a reviewer sees where it came from.
+    """
+    parts = cell.text.split()
+    if n < 2 or len(parts) != n or not all(_ONE_VALUE.fullmatch(nfkc(p)) for p in parts):
+        return None
+    return [cell.model_copy(update={"text": p, "token_texts": [p]}) for p in parts]
+
+
+def merged_note(cell_text: str, n: int) -> str:
+    """The note a value split from a merged cell carries (it is flagged for review)."""
+    return f"one of {n} values read side by side in one cell (a rule lost on the scan): {cell_text!r}"

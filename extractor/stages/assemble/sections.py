@@ -14,7 +14,7 @@ import re
 from extractor.datamodel import Cell, Table
 from extractor.stages.assemble.grid_view import GridView
 from extractor.stages.assemble.matching import align, similarity
-from extractor.stages.assemble.readings import FieldReading, reading_from_cell
+from extractor.stages.assemble.readings import FieldReading, merged_note, reading_from_cell, split_merged
 from extractor.stages.assemble.text import label_key
 from extractor.templates import Template
 
@@ -145,11 +145,7 @@ def map_apply(tables: list[Table], template: Template) -> tuple[list[FieldReadin
     notes: list[str] = []
     for i, j in matches.items():
         view, r, column_map, _, _ = printed[i]
-        for col in cols:
-            cell = view.at(r, column_map[col])
-            if cell is None or cell.row != r:
-                continue  # no cell of this row there: the value is missing, not guessed
-            readings.append(reading_from_cell(template, f"apply.{rows[j]}.{col}", cell, scores[i][j]))
+        readings.extend(_row_readings(template, view, r, column_map, f"apply.{rows[j]}", scores[i][j]))
     if "other.other" in rows:
         single = _single_other_row(printed, matches, {rows[j] for j in matches.values()})
         if single is not None:
@@ -160,6 +156,32 @@ def map_apply(tables: list[Table], template: Template) -> tuple[list[FieldReadin
                 if cell is not None:
                     readings.extend(_split_single_other_row(template, cell, col))
     return readings, notes
+
+
+def _row_readings(
+    template: Template, view: GridView, r: int, column_map: dict[str, int], prefix: str, score: float
+) -> list[FieldReading]:
+    """The readings of one printed row: each template column from the cell at its grid column.
+
+    Template columns that fall in one merged cell share it, unless it holds one value for each
+    of them side by side (a rule lost on the scan): then each reads its own, with a note.
+    """
+    groups: dict[int, tuple[Cell, list[str]]] = {}
+    # Left to right, so that side-by-side values go to their columns in order.
+    for col, grid_col in sorted(column_map.items(), key=lambda item: item[1]):
+        cell = view.at(r, grid_col)
+        if cell is None or cell.row != r:
+            continue  # no cell of this row there: the value is missing, not guessed
+        groups.setdefault(id(cell), (cell, []))[1].append(col)
+    readings = []
+    for cell, cols in groups.values():
+        parts = split_merged(cell, len(cols))
+        for col, part in zip(cols, parts or [cell] * len(cols), strict=True):
+            reading = reading_from_cell(template, f"{prefix}.{col}", part, score)
+            if parts:
+                reading.notes.append(merged_note(cell.text, len(cols)))
+            readings.append(reading)
+    return readings
 
 
 _OTHER_ITEMS = ("other.no_correction", "other.no_fee", "other.other")
@@ -215,11 +237,25 @@ def map_appeal(table: Table, template: Template) -> list[FieldReading]:
             best_row, best_count = r, count
     if best_row is None:
         return []
-    cells = [c for c in view.own_row_cells(best_row)]
-    if len(cells) < len(fields):
-        _log.info("appeal value row has %d cells, expected %d", len(cells), len(fields))
-        return []
-    return [reading_from_cell(template, fid, cell, 1.0) for fid, cell in zip(fields, cells[-len(fields) :])]
+    row: list[tuple[Cell, str | None]] = [(c, None) for c in view.own_row_cells(best_row)]
+    if len(row) < len(fields):
+        # Cells merged where a rule was lost hold their values side by side ("0 0"): split, the
+        # row may have its 15 again.
+        split = []
+        for cell, _ in row:
+            n = len(cell.text.split())
+            parts = split_merged(cell, n)
+            split.extend([(p, merged_note(cell.text, n)) for p in parts] if parts else [(cell, None)])
+        if len(split) != len(fields):
+            _log.info("appeal value row has %d cells, expected %d", len(row), len(fields))
+            return []
+        row = split
+    readings = []
+    for fid, (cell, note) in zip(fields, row[-len(fields) :]):
+        readings.append(reading_from_cell(template, fid, cell, 1.0))
+        if note:
+            readings[-1].notes.append(note)
+    return readings
 
 
 # ---------------------------------------------------------------- section 二 (active)

@@ -114,13 +114,14 @@ def _crossing_pieces(
     short to reach the rules above and below it. Text never runs through a rule. A piece near
     a kept boundary is that rule's own continuation, offset where the paper was warped.
     """
-    through = tol
     found = []
     for pos, segs in dropped:
         if any(abs(pos - k) < 4 * tol for k, _ in kept):
             continue
+        # The rule it runs through is often broken just where the two cross: it need only run
+        # on either side.
         if any(
-            s.start + through <= opos <= s.end - through and any(o.start - tol <= pos <= o.end + tol for o in osegs)
+            s.start + tol <= opos <= s.end - tol and min(o.start for o in osegs) <= pos <= max(o.end for o in osegs)
             for s in segs
             for opos, osegs in others
         ):

@@ -151,6 +151,13 @@ def _rule_pieces(ink: np.ndarray, band: int) -> np.ndarray:
             touches = x <= 1 or x + cw >= w - 1
             outside = len(others) > 0 and (y + ch <= top or y >= bottom)
             drop[i] = touches or outside
+    # A blank cell under a broken rule: all it holds is flat pieces along its top or bottom
+    # (thick where the blur of a shaded header joins them), which were read as "1" or "一". A
+    # dash printed for zero keeps to the middle of the cell.
+    x, y, cw, ch = (stats[:, k] for k in range(4))
+    along = ((y < band) & (y + ch < h / 2)) | ((y + ch > h - band) & (y > h / 2))
+    if np.all((cw >= 2 * ch) & (ch <= band) & along):
+        drop[1:] = True
     return drop[labels]
 
 
