@@ -38,7 +38,7 @@ def test_faint_digit_beside_dark_rules_is_kept_whole():
     # A light grey "0" (a pale print) next to black rules: the threshold comes from the cell's
     # interior, so the digit is one closed component, not a few specks.
     gray = _cell_image("0", ink=150, left=True)
-    text = _text_ink(gray, 1.0)
+    text, _ = _text_ink(gray, 1.0)
     comps = _components(text)
     assert len(comps) == 1
     x, y, w, h = comps[0]
@@ -52,14 +52,14 @@ def test_rule_dash_and_speck_are_removed():
     gray[:, :3] = 235  # the left rule has gone ...
     gray[4:18, 2:6] = 60  # ... except one dash near the top
     gray[30:33, 95:98] = 70  # a speck
-    text = _text_ink(gray, 1.0)
+    text, _ = _text_ink(gray, 1.0)
     comps = _components(text)
     assert len(comps) == 1 and 40 <= comps[0][0] <= 60
 
 
 def test_decimal_point_is_kept():
     gray = _cell_image("1.5")
-    text = _text_ink(gray, 1.0)
+    text, _ = _text_ink(gray, 1.0)
     assert len(_components(text)) == 3
 
 
@@ -74,45 +74,36 @@ def _row_of_cells(images: list[np.ndarray]) -> tuple[np.ndarray, Table]:
     return page, Table(n_rows=1, n_cols=len(images), cells=cells, pages=[0], bbox=bbox)
 
 
-def _crops_read(page: np.ndarray, table: Table) -> list[np.ndarray]:
-    """The line crops `read_table_cells` hands to the recogniser."""
-    seen = []
+def _read_as(page: np.ndarray, table: Table, text: str, score: float = 0.9) -> tuple[Table, list[list[np.ndarray]]]:
+    """`read_table_cells` with a recogniser that reads every crop as `text`: the table read, and
+    the line crops of each call to the recogniser."""
+    calls = []
 
     def recognise(crops):
-        seen.extend(crops)
-        return [("0", 0.9) for _ in crops]
+        calls.append(list(crops))
+        return [(text, score) for _ in crops]
 
-    read_table_cells(table, page, recognise, 200.0)
-    return seen
+    return read_table_cells(table, page, recognise, 200.0), calls
+
+
+def _crops_read(page: np.ndarray, table: Table) -> list[np.ndarray]:
+    """The line crops `read_table_cells` hands to the recogniser."""
+    return [crop for call in _read_as(page, table, "0")[1] for crop in call]
 
 
 def test_cells_are_read_from_line_crops_as_read():
     # Two cells: a "0" and a blank one. The recogniser is asked once, for one line crop, and its
     # reading is kept as it is, trailing mark included (the assembler judges and flags it).
-    page, table = _row_of_cells([_cell_image("0"), _cell_image("")])
-    calls = []
-
-    def recognise(crops):
-        calls.append(len(crops))
-        return [("0.", 0.9) for _ in crops]
-
-    out = read_table_cells(table, page, recognise, 200.0)
-    assert calls == [1]
+    out, calls = _read_as(*_row_of_cells([_cell_image("0"), _cell_image("")]), "0.")
+    assert [len(call) for call in calls] == [1]
     assert [c.text for c in out.cells] == ["0.", ""]
 
 
 def test_lone_dashes_are_read_by_their_shape():
     # Zeros printed as "—" or "-" are too low to make a text line; they are kept (not read as
     # blank cells) and told apart by their length against the table's digits.
-    page, table = _row_of_cells([_cell_image(t) for t in ("0", "—", "-")])
-    calls = []
-
-    def recognise(crops):
-        calls.append(len(crops))
-        return [("0", 0.99) for _ in crops]
-
-    out = read_table_cells(table, page, recognise, 200.0)
-    assert calls == [1]
+    out, calls = _read_as(*_row_of_cells([_cell_image(t) for t in ("0", "—", "-")]), "0", 0.99)
+    assert [len(call) for call in calls] == [1]
     assert [c.text for c in out.cells] == ["0", "—", "-"]
 
 
@@ -135,7 +126,7 @@ def test_frame_corner_left_inside_the_crop_is_removed():
     gray[:3, :], gray[-3:, :], gray[:, :3], gray[:, -3:] = 235, 235, 235, 235  # the frame has gone ...
     gray[4:7, 70:106] = 60  # ... except the end of the top rule
     gray[4:20, 103:106] = 60  # and the top of the right rule, meeting it
-    text = _text_ink(gray, 1.0)
+    text, _ = _text_ink(gray, 1.0)
     comps = _components(text)
     assert len(comps) == 1 and 40 <= comps[0][0] <= 60
 
@@ -145,7 +136,7 @@ def test_speck_before_a_number_is_removed():
     # with one, and the recogniser reads it as a leading "4".
     gray = _cell_image("0")
     gray[30:33, 40:43] = 60
-    text = _text_ink(gray, 1.0)
+    text, _ = _text_ink(gray, 1.0)
     comps = _components(text)
     assert len(comps) == 1 and comps[0][0] > 45
 
@@ -156,7 +147,7 @@ def test_long_rule_dash_does_not_turn_the_digits_into_specks():
     gray = _cell_image("12")
     gray[:3, :] = 235
     gray[7:10, 20:95] = 60
-    text = _text_ink(gray, 1.0)
+    text, _ = _text_ink(gray, 1.0)
     comps = _components(text)
     assert comps and all(y > 10 for _, y, _, _ in comps)
     assert sum(w for _, _, w, _ in comps) >= 16
@@ -190,7 +181,7 @@ def test_speck_after_a_number_is_removed():
     # is no decimal point.
     gray = _cell_image("0")
     gray[30:33, 66:69] = 60
-    text = _text_ink(gray, 1.0)
+    text, _ = _text_ink(gray, 1.0)
     comps = _components(text)
     assert len(comps) == 1 and comps[0][0] + comps[0][2] < 66
 
@@ -217,7 +208,7 @@ def test_thick_rule_piece_a_little_inside_the_box_is_removed():
     draw.text((30, 75), "0", font=font, fill=0, anchor="lm")
     gray = np.array(img)
     gray[48:128, 6:11] = 40
-    text = _text_ink(gray, 1.0)
+    text, _ = _text_ink(gray, 1.0)
     comps = _components(text)
     assert len(comps) == 1 and comps[0][0] >= 25
 
@@ -241,8 +232,7 @@ def test_faint_strokes_joined_to_the_text_are_text():
     # On the text's own threshold the arcs of the pale "0" break off its stems; the ink joined
     # to the stems on a looser one makes it whole again (the speck-free paper grain does not join).
     gray = _pale_zero_cell()
-    strict = _text_ink(gray, 1.0)
-    whole = _text_ink(gray, 1.0, faint_strokes=True)
+    strict, whole = _text_ink(gray, 1.0)
     assert not strict[9:13, 53:58].any() and not strict[34:38, 53:58].any()
     assert whole[9:13, 53:58].any() and whole[34:38, 53:58].any()
     assert len(_components(whole)) == 1

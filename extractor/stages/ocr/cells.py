@@ -42,16 +42,17 @@ class _LineCrop:
     image: np.ndarray  # RGB crop of one text line, padded
 
 
-def _text_ink(gray: np.ndarray, scale: float, faint_strokes: bool = False) -> np.ndarray:
-    """The text ink of a cell crop (bool).
+def _text_ink(gray: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """(text ink, whole text ink) of a cell crop, both bool.
 
-    Left out is what must not reach the recogniser: ruling lines, found on a loose threshold
-    (so faint grey or JPEG-softened rules are caught) by morphological opening with kernels
-    three quarters of the crop long; slivers, pieces and corners of broken rules; specks.
+    Left out of the text is what must not reach the recogniser: ruling lines, found on a loose
+    threshold (so faint grey or JPEG-softened rules are caught) by morphological opening with
+    kernels three quarters of the crop long; slivers, pieces and corners of broken rules; specks.
 
-    With `faint_strokes`, lighter ink joined to the text's is text too (see :func:`_hysteresis`),
+    The whole text ink adds the lighter ink joined to the text (see :func:`_hysteresis`),
     specks included: whole characters, kept from being painted over. A dash would take in its
-    blur and the specks beside it, so the shape and lines of the cell's ink are judged without.
+    blur and the specks beside it, so the shape and lines of the cell's ink are judged on the
+    text ink alone.
     """
     h, w = gray.shape
     paper = float(np.percentile(gray, 90))
@@ -80,10 +81,9 @@ def _text_ink(gray: np.ndarray, scale: float, faint_strokes: bool = False) -> np
         noise = _edge_slivers(text, scale) | _rule_pieces(text, band) | _corner_pieces(text, band, scale)
         text &= ~(noise | _specks(text & ~noise, band))
         pieces |= noise
-    if faint_strokes:
-        # Not through the rules or their pieces: a digit beside a rule would be taken for one.
-        text = _hysteresis(text, (gray < threshold + (paper - threshold) / 3) & ~near_rules & ~pieces)
-    return text
+    # Not through the rules or their pieces: a digit beside a rule would be taken for one.
+    whole = _hysteresis(text, (gray < threshold + (paper - threshold) / 3) & ~near_rules & ~pieces)
+    return text, whole
 
 
 def _hysteresis(strong: np.ndarray, weak: np.ndarray) -> np.ndarray:
@@ -361,15 +361,15 @@ def _cell_ink(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOption
         crop = cv2.cvtColor(crop, cv2.COLOR_GRAY2RGB)
     gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
     min_ink = options.min_ink_200 * scale
-    ink = _text_ink(gray, scale)
+    ink, whole = _text_ink(gray, scale)
     if ink.sum() < min_ink:
         return None
     seal_free = _without_seal(crop, min_ink)
     if seal_free is not None:
-        black = _text_ink(seal_free, scale)
+        black, black_whole = _text_ink(seal_free, scale)
         # Only where black print is left: a value printed in colour is read as printed.
         if black.sum() >= min_ink:
-            crop, gray, ink = np.dstack([seal_free] * 3), seal_free, black
+            crop, ink, whole = np.dstack([seal_free] * 3), black, black_whole
     if _is_slash(ink, options.slash_degrees):
         return "/"
     # Before the recogniser, which reads a thick dash on a dark copy as "1".
@@ -380,7 +380,6 @@ def _cell_ink(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOption
     spans = _line_spans(ink, max(2, int(options.min_line_height_200 * scale)))
     if not spans:
         return None
-    whole = _text_ink(gray, scale, faint_strokes=True)
     return _CellInk(crop, ink, whole, spans)
 
 
