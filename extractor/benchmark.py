@@ -22,7 +22,7 @@ from pathlib import Path
 import cv2
 from pydantic import BaseModel, Field
 
-from extractor.datamodel import Table
+from extractor.datamodel import PageRecord, Table
 from extractor.evaluation import evaluate
 from extractor.ingest import iter_inputs
 from extractor.output import write_document
@@ -31,6 +31,7 @@ from extractor.stages.assemble.text import nfkc
 from extractor.stages.grid import join_continued
 from extractor.stages.layout import LayoutOptions, RapidCdlaOptions
 from extractor.stages.ocr import RapidOcrOptions
+from extractor.stages.rasterise.orientation import to_upright
 
 
 class SetScore(BaseModel):
@@ -72,9 +73,8 @@ def _norm(text: str) -> str:
     return nfkc(text).replace(" ", "").replace(",", "")
 
 
-def _cell_at(tables: list[Table], page: int, box: list[float]) -> tuple[int, int, int, str] | None:
-    """(table index, grid row, grid col, text) of the cell holding the centre of `box` on `page`."""
-    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+def _cell_at(tables: list[Table], page: int, cx: float, cy: float) -> tuple[int, int, int, str] | None:
+    """(table index, grid row, grid col, text) of the cell holding the point (`cx`, `cy`) on `page`."""
     for t, table in enumerate(tables):
         for cell in table.cells:
             if cell.page == page and cell.bbox.contains_point(cx, cy):
@@ -82,12 +82,16 @@ def _cell_at(tables: list[Table], page: int, box: list[float]) -> tuple[int, int
     return None
 
 
-def _score_tables(truth: dict, tables: list[Table], score: SetScore) -> None:
+def _score_tables(truth: dict, tables: list[Table], records: list[PageRecord], score: SetScore) -> None:
     by_section: dict[str, list[tuple[str, str, tuple | None]]] = defaultdict(list)
+    by_index = {r.index: r for r in records}
     for fid, f in truth["fields"].items():
         if not f.get("printed") or f.get("page") is None or not f.get("bbox"):
             continue
-        found = _cell_at(tables, f["page"], f["bbox"])
+        box, record = f["bbox"], by_index.get(f["page"])
+        # Truth boxes are on the page as scanned; cells are on the page as uprighted.
+        point = to_upright(record, (box[0] + box[2]) / 2, (box[1] + box[3]) / 2) if record else None
+        found = _cell_at(tables, f["page"], *point) if point else None
         raw = _norm(f.get("raw", ""))
         section, rest = fid.split(".", 1)
         row, col = rest.rsplit(".", 1)
@@ -132,7 +136,7 @@ def _run_set(name: str, pdfs: list[Path], truth_dir: Path, pipeline: Pipeline, w
         truth_path = truth_dir / f"{doc.id}.truth.json"
         truth = json.loads(truth_path.read_text(encoding="utf-8"))
         tables = join_continued([t for p in pages for t in p.tables or []])
-        _score_tables(truth, tables, score)
+        _score_tables(truth, tables, pages, score)
     score.seconds_per_page = {k: round(v / max(1, score.pages), 3) for k, v in sorted(stage_seconds.items())}
     score.table_pages = len(page_seconds[True])
     if page_seconds[True]:

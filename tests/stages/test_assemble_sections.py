@@ -1,4 +1,5 @@
 from extractor.datamodel import BBox, Cell, Table
+from extractor.stages.assemble.readings import split_merged
 from extractor.stages.assemble.sections import classify_table, map_active, map_appeal, map_apply
 from extractor.templates import get_template
 
@@ -139,6 +140,18 @@ def test_values_side_by_side_in_a_merged_cell_are_split_and_noted():
     assert (apply["apply.new_received.research"].value, apply["apply.new_received.social"].value) == (3, 0)
     assert "side by side" in apply["apply.new_received.social"].notes[0]
     assert apply["apply.new_received.legal"].value == apply["apply.new_received.other_org"].value == 12
+
+
+def test_a_piece_of_the_lost_rule_between_merged_values_is_dropped():
+    # What is left of the rule between two values is read "|", "l" or "1" between them. Over
+    # two columns, "0 1 0" is two zeros; over three, three values; a "5" between is no rule.
+    def parts(text: str, n: int) -> list[str] | None:
+        split = split_merged(_cell(3, 3, text, col_span=n), n)
+        return None if split is None else [c.text for c in split]
+
+    assert parts("0 | 0", 2) == parts("0 l 0", 2) == parts("0 1 0", 2) == ["0", "0"]
+    assert parts("0 1 0", 3) == ["0", "1", "0"]
+    assert parts("0 5 0", 2) is None
 
 
 def test_active_rows_follow_the_header_of_their_group():

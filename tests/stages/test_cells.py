@@ -119,6 +119,20 @@ def test_faint_dash_in_pieces_with_a_speck_is_still_a_dash():
     assert out.cells[1].text == "—"
 
 
+def test_dash_with_dots_along_its_line_is_still_a_dash():
+    # A right-aligned "—" with a dot of dirt beyond either end on its line, and a short stroke
+    # of dirt near the top (read "11" when it was taken for the text): the dots are not part of
+    # a longer, broken stroke, and the cell is a dash.
+    dash = _cell_image("")
+    dash[22:26, 70:89] = 90
+    dash[21:24, 95:98] = 90
+    dash[24:26, 19:21] = 90
+    dash[4:10, 80:83] = 90
+    page, table = _row_of_cells([_cell_image("0"), dash])
+    out = read_table_cells(table, page, lambda crops: [("11", 0.99) for _ in crops], 200.0)
+    assert out.cells[1].text == "—"
+
+
 def test_frame_corner_left_inside_the_crop_is_removed():
     # The cell box starts a little inside its rules, and a broken copy leaves the end of the top
     # rule joined to the top of the right rule: one "┐" piece (read as "7"). Only the digit stays.
@@ -259,6 +273,19 @@ def test_red_seal_over_a_value_is_dropped_and_a_red_value_is_read():
     five = seen[0][:, :, 0]
     assert five.min() <= 40  # the digit is there ...
     assert five.shape[1] < 70  # ... alone: the seal's grey block beside it is not in the crop
+
+
+def test_grey_value_under_a_seal_keeps_its_strokes():
+    # A seal's edge runs down the middle of a grey "0": under it the digit's right half is
+    # reddish (ink multiplies) but far darker in the red channel than the seal. The recogniser
+    # sees the whole digit (the half was painted over with the seal, and read "L" or ":").
+    plain = np.dstack([_cell_image("0", ink=110)] * 3)
+    sealed = plain.copy()
+    sealed[3:43, 55:107] = (sealed[3:43, 55:107] * np.array([220 / 255, 30 / 255, 30 / 255])).astype(np.uint8)
+    seen_plain, seen_sealed = _crops_read(*_row_of_cells([plain])), _crops_read(*_row_of_cells([sealed]))
+    assert len(seen_plain) == len(seen_sealed) == 1
+    dark_plain, dark_sealed = (np.count_nonzero(c[:, :, 0] < 128) for c in (seen_plain[0], seen_sealed[0]))
+    assert dark_sealed >= 0.8 * dark_plain
 
 
 def test_blank_cell_under_a_broken_thick_rule_is_blank():

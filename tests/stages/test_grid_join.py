@@ -61,3 +61,25 @@ def test_continuation_missing_a_column_rule_is_joined_onto_the_union_grid():
     label = next(c for c in joined.cells if c.page == 3 and c.col == 0)
     assert (joined.n_cols, label.col_span) == (4, 2)
     assert [c.col for c in joined.cells if c.page == 3] == [0, 2, 3]
+
+
+_SECTION3_XS = [200.0, 290.0, 700.0, 810.0, 920.0, 1030.0, 1140.0, 1250.0, 1360.0, 1470.0]
+
+
+def test_one_row_continuation_that_kept_few_rules_is_joined():
+    # The last row of section 三 alone on the next page (shifted 8 px), where a poor copy kept
+    # only some of its short column rules: each rule it kept is one of the first part's. It is
+    # joined; a cell that lost its rule spans the two columns of the joined grid.
+    first = _table(2, _SECTION3_XS, [["（七）", "总计", *"3333333"]], top=1500)
+    kept = [200.0, 700.0, 920.0, 1030.0, 1250.0, 1470.0]
+    second = _table(3, [x + 8 for x in kept], [["四、结转下年度继续办理", "0 | 0", "0", "0 l 0", "0 1 0"]])
+    (joined,) = join_continued([first, second])
+    assert (joined.n_rows, joined.n_cols) == (2, 9)
+    assert [(c.col, c.col_span) for c in joined.cells if c.row == 1] == [(0, 2), (2, 2), (4, 1), (5, 2), (7, 2)]
+
+
+def test_next_page_table_with_a_rule_the_first_lacks_is_not_joined():
+    # The same, but one of the next table's rules lies where the first has none: another table.
+    first = _table(2, _SECTION3_XS, [["（七）", "总计", *"3333333"]], top=1500)
+    second = _table(3, [200.0, 700.0, 975.0, 1030.0, 1250.0, 1470.0], [list("abcde")])
+    assert len(join_continued([first, second])) == 2

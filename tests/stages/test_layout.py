@@ -126,6 +126,16 @@ def test_a_part_of_a_table_found_on_its_own_is_dropped():
     assert any(r.label == "text" for r in merged)
 
 
+def test_a_part_of_a_table_reaching_out_of_it_widens_the_table():
+    # A continued table whose first row's rules broke away from the rest on a scan: the rules
+    # give the table from its second row, and its left part from its first row as a table of
+    # its own. One table is left, from the first row down.
+    whole = _region("table", (227, 344, 1478, 1981), 0.9)
+    part = _region("table", (227, 250, 814, 1153), 0.9)
+    tables = [r for r in merge_regions([], [part, whole]) if r.label == "table"]
+    assert [t.bbox.as_list() for t in tables] == [[227, 250, 1478, 1981]]
+
+
 class _RecordedEngine:
     """A layout engine replaying one raw output, counting how often it was asked."""
 

@@ -8,12 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from extractor.datamodel import PageRecord
 from extractor.stages.rasterise import PageImage, open_pdf, render_page
 from extractor.stages.rasterise.orientation import (
     estimate_skew,
     is_sideways,
     is_upside_down,
     rotate_small,
+    to_upright,
     upright_page,
 )
 
@@ -112,3 +114,20 @@ def test_lines_that_read_better_turned_turn_the_page() -> None:
     recognise = _ScriptedRecogniser(0.6, 0.9)
     assert is_upside_down(_table_page().image, 200.0, recognise)
     assert recognise.calls == 2
+
+
+@pytest.mark.parametrize(("rotation", "skew"), [(0, 2.4), (90, 0.0), (90, -1.5), (180, 1.0), (270, 3.0)])
+def test_a_point_of_the_scan_is_found_on_the_uprighted_page(rotation: int, skew: float) -> None:
+    # A dot on a 300 x 200 page, put through upright_page's steps as the record states them
+    # (quarter turn, skew about the centre, half turn). to_upright lands on the dot's new centre.
+    image = np.full((300, 200), 255, dtype=np.uint8)
+    image[40:47, 150:157] = 0  # centre (153, 43)
+    if rotation in (90, 270):
+        image = np.ascontiguousarray(np.rot90(image, k=-1))
+    image = rotate_small(image, skew)
+    if rotation in (180, 270):
+        image = np.ascontiguousarray(np.rot90(image, k=2))
+    ys, xs = np.nonzero(image < 128)
+    record = PageRecord(index=0, width=image.shape[1], height=image.shape[0], dpi=200, rotation=rotation, skew_degrees=skew)
+    x, y = to_upright(record, 153, 43)
+    assert abs(x - xs.mean()) < 1.0 and abs(y - ys.mean()) < 1.0

@@ -16,6 +16,8 @@ _log = logging.getLogger(__name__)
 _BOUNDARY_TOL = 0.015
 # Share of the boundaries (of the part with more) that must match the other part.
 _MIN_MATCHED = 0.8
+# ... unless every boundary of the part with fewer matches, and it has at least this many.
+_MIN_SUBSET = 4
 
 
 def _boundaries(table: Table, page: int) -> dict[int, float]:
@@ -97,7 +99,12 @@ def continues(first: Table, second: Table) -> bool:
     if abs(a[0] - b[0]) > tol or abs(a[-1] - b[-1]) > tol:
         return False
     _, matched = _union(a, b, tol)
-    return matched >= _MIN_MATCHED * max(len(a), len(b))
+    if matched >= _MIN_MATCHED * max(len(a), len(b)):
+        return True
+    # A part of a row or two keeps few of its short column rules on a poor copy: the rules it
+    # kept are all where the other part has them.
+    fewer, more = sorted((a, b), key=len)
+    return len(fewer) >= _MIN_SUBSET and _union(more, fewer, tol)[1] == len(fewer)
 
 
 def join_continued(tables: list[Table]) -> list[Table]:
@@ -108,8 +115,9 @@ def join_continued(tables: list[Table]) -> list[Table]:
         2. A table that is the first on page k+1 continues the previous table when that table is
            the last on page k and both have the same column spacing (measured from each part's
            left edge, as scanned pages are shifted: widths within 1.5 % of the table width, and
-           80 % of the boundaries matching; a boundary that only one part has is added to the
-           joined grid and cells of the other part span it).
+           80 % of the boundaries matching, or all of a part's if it has lost some rules; a
+           boundary that only one part has is added to the joined grid and cells of the other
+           part span it).
         3. Leading rows of the continuation that repeat the first table's header are dropped;
            the other rows are appended below. Cells keep their own page and box; a label cut by
            the page break stays two cells, one per page.

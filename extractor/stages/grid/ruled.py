@@ -447,10 +447,21 @@ def ruled_grid(
             b += step
         return _separate_texts(text_ink(), horiz, pos, start, end, bounds[index(a)], bounds[index(b) + 1], tol)
 
-    # An edge without pieces of a rule along it is not judged by the text about it: the
-    # characters of a label spaced out across a merged cell can leave a gap on the edge.
+    def gap_in_rule(a: int, b: int) -> bool:
+        """Whether the edge is a gap in a rule that runs on along its boundary on both sides."""
+        if b - a == n_cols:  # a horizontal edge: its neighbours are in the columns either side
+            step, inside = 1, 0 < a % n_cols < n_cols - 1
+        else:  # a vertical edge: in the rows above and below
+            step, inside = n_cols, 0 < a // n_cols < n_rows - 1
+        if not inside:
+            return False
+        return all((a + d, b + d) not in absent for d in (-step, step))
+
+    # An edge without pieces of a rule along it is judged by the text about it only where it is
+    # a gap in a rule: the characters of a label spaced out across a merged cell can leave a
+    # gap on an edge, but such a cell is merged over the edges beside it too.
     for cov, pieces, a, b in missing:
-        if cov < _PARTIAL_RULE and not (pieces >= _RULE_REMNANT and two_cells(a, b)):
+        if cov < _PARTIAL_RULE and not ((pieces >= _RULE_REMNANT or gap_in_rule(a, b)) and two_cells(a, b)):
             merge(a, b, check=False)
     for cov, _, a, b in sorted(m for m in missing if m[0] >= _PARTIAL_RULE):
         if not two_cells(a, b):

@@ -73,7 +73,8 @@ def merge_regions(model: list[LayoutRegion], ruled: list[LayoutRegion]) -> list[
     """Combine model regions with tables found from rules.
 
     Steps:
-        0. A ruled table mostly inside a larger ruled table is a part of it and is dropped.
+        0. A ruled table mostly inside a larger ruled table is a part of it: the larger takes in
+           its box.
         1. A ruled table is kept with its own (line-exact) box; it takes the highest score of
            the model's table or figure boxes on the same object, and those boxes are dropped.
            So a ruled table the model called "figure" comes out as a table.
@@ -83,7 +84,7 @@ def merge_regions(model: list[LayoutRegion], ruled: list[LayoutRegion]) -> list[
     """
     out: list[LayoutRegion] = []
     used: set[int] = set()
-    ruled = _drop_nested(ruled)
+    ruled = _join_parts(ruled)
     for table in ruled:
         score = table.score
         for i, region in enumerate(model):
@@ -111,16 +112,21 @@ def merge_regions(model: list[LayoutRegion], ruled: list[LayoutRegion]) -> list[
     return reading_order(out)
 
 
-def _drop_nested(tables: list[LayoutRegion]) -> list[LayoutRegion]:
-    """Tables with no other table mostly over them: a part of a table found on its own (a
-    block of rows whose outer rule is broken on a scan) is dropped for the whole table."""
-    ordered = sorted(tables, key=lambda t: -t.bbox.area)
+def _join_parts(tables: list[LayoutRegion]) -> list[LayoutRegion]:
+    """Tables with every part found on its own joined to the table it is mostly inside.
+
+    A block of rows whose rules broke away from the rest on a scan is found as a table of its
+    own, mostly over the whole; it may reach out of it (the first rows of a continued table,
+    cut off by a broken rule), so the whole takes in its box.
+    """
     kept: list[LayoutRegion] = []
-    for table in ordered:
-        if any(_overlap_of_smaller(table, k) > _SAME_OBJECT for k in kept):
-            continue
-        kept.append(table)
-    return [t for t in tables if any(t is k for k in kept)]
+    for table in sorted(tables, key=lambda t: -t.bbox.area):
+        whole = next((i for i, k in enumerate(kept) if _overlap_of_smaller(table, k) > _SAME_OBJECT), None)
+        if whole is None:
+            kept.append(table)
+        else:
+            kept[whole] = kept[whole].model_copy(update={"bbox": kept[whole].bbox.union(table.bbox)})
+    return sorted(kept, key=lambda t: (t.bbox.y1, t.bbox.x1))
 
 
 def reading_order(regions: list[LayoutRegion]) -> list[LayoutRegion]:

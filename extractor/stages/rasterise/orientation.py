@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 import cv2
 import numpy as np
 
+from extractor.datamodel import PageRecord
 from extractor.stages.rasterise.source import PageImage
 
 _log = logging.getLogger(__name__)
@@ -115,6 +116,25 @@ def upright_page(
         }
     )
     return PageImage(image=image, record=record)
+
+
+def to_upright(record: PageRecord, x: float, y: float) -> tuple[float, float]:
+    """Where a point of the page as rendered lies on the page as `upright_page` left it.
+
+    The same steps in the same order: the sideways quarter turn, the skew about the centre,
+    then the half turn. `record` is the uprighted page's record (its size is the new image's).
+    """
+    width, height = record.width, record.height
+    turns = record.rotation % 360
+    if turns in (90, 270):
+        # np.rot90(k=-1) of an image `width` wide after the turn (so `width` high before it).
+        x, y = width - 1 - y, x
+    if record.skew_degrees:
+        matrix = cv2.getRotationMatrix2D((width / 2, height / 2), -record.skew_degrees, 1.0)
+        x, y = (float(v) for v in matrix @ np.array([x, y, 1.0]))
+    if turns in (180, 270):
+        x, y = width - 1 - x, height - 1 - y
+    return x, y
 
 
 def is_sideways(image: np.ndarray, dpi: float) -> bool:
