@@ -154,6 +154,20 @@ def test_a_piece_of_the_lost_rule_between_merged_values_is_dropped():
     assert parts("0 5 0", 2) is None
 
 
+def test_a_row_with_a_misread_label_is_placed_by_position_and_noted():
+    # The last rows of section 三 on a continuation page: （六） printed as one row, then （七）总计
+    # read "(t)总i" (its "（七）" cut by a rule), then 四. The one row between （六） and 四 is 总计;
+    # its values are read, each with a note that sends it to review.
+    cells = []
+    for r, label in enumerate(["（六）其他处理", "(t)总i", "四、结转下年度继续办理"]):
+        cells += [_cell(r, 0, label, col_span=3)] + [_cell(r, 3 + c, str(r + 1)) for c in range(7)]
+    readings, _ = map_apply([_table(cells, 3, 10)], get_template("gov-2021"))
+    total = {r.field_id: r for r in readings if r.field_id.startswith("apply.total.")}
+    assert len(total) == 7 and {r.value for r in total.values()} == {2}
+    assert all("placed by position" in r.notes[-1] for r in total.values())
+    assert {r.value for r in readings if r.field_id.startswith("apply.carried_forward.")} == {3}
+
+
 def test_active_rows_follow_the_header_of_their_group():
     # Section 二 printed as one grid: each 第二十条 group has a 信息内容 header row.
     # Values land in the column named by their group's header; 行政规范性文件 and 规范性文件 both match.

@@ -141,21 +141,36 @@ def map_apply(tables: list[Table], template: Template) -> tuple[list[FieldReadin
 
     scores = [_row_scores(specific, full, official) for _, _, _, specific, full in printed]
     matches = align(scores, _ROW_MATCH_THRESHOLD)
+    matched_rows = {rows[j] for j in matches.values()}
+    single = _single_other_row(printed, matches, matched_rows) if "other.other" in rows else None
+    # The single （六） row stands where its last item would: a row after it can be placed by it.
+    anchors = {**matches, single: rows.index("other.other")} if single is not None else matches
+    by_place = {i: j for i, j in _placed_between(anchors).items() if i != single}
     readings: list[FieldReading] = []
     notes: list[str] = []
-    for i, j in matches.items():
-        view, r, column_map, _, _ = printed[i]
-        readings.extend(_row_readings(template, view, r, column_map, f"apply.{rows[j]}", scores[i][j]))
-    if "other.other" in rows:
-        single = _single_other_row(printed, matches, {rows[j] for j in matches.values()})
-        if single is not None:
-            view, r, column_map = single
-            notes.append("（六）其他处理 is printed as one row without its three items")
-            for col in cols:
-                cell = view.at(r, column_map[col])
-                if cell is not None:
-                    readings.extend(_split_single_other_row(template, cell, col))
+    for i, j in sorted({**matches, **by_place}.items()):
+        view, r, column_map, specific, _ = printed[i]
+        row_readings = _row_readings(template, view, r, column_map, f"apply.{rows[j]}", scores[i][j])
+        if i in by_place:
+            for reading in row_readings:
+                reading.notes.append(f"row placed by position, its label read {specific!r}")
+        readings.extend(row_readings)
+    if single is not None:
+        view, r, column_map, _, _ = printed[single]
+        notes.append("（六）其他处理 is printed as one row without its three items")
+        for col in cols:
+            cell = view.at(r, column_map[col])
+            if cell is not None:
+                readings.extend(_split_single_other_row(template, cell, col))
     return readings, notes
+
+
+def _placed_between(matches: dict[int, int]) -> dict[int, int]:
+    """Printed rows whose label was misread, placed by position: the one printed row between
+    two matched rows that have exactly one template row between them ("(t)总i" between （六）
+    and 四、结转下年度继续办理 is （七）总计)."""
+    pairs = sorted(matches.items())
+    return {i1 + 1: j1 + 1 for (i1, j1), (i2, j2) in zip(pairs, pairs[1:]) if i2 - i1 == 2 and j2 - j1 == 2}
 
 
 def _row_readings(
@@ -187,13 +202,14 @@ def _row_readings(
 _OTHER_ITEMS = ("other.no_correction", "other.no_fee", "other.other")
 
 
-def _single_other_row(printed, matches, matched_rows):
-    """The printed （六）其他处理 row of a 2021-format report that omits its three items."""
+def _single_other_row(printed, matches, matched_rows) -> int | None:
+    """The index among `printed` of the （六）其他处理 row of a 2021-format report that omits its
+    three items."""
     if matched_rows & set(_OTHER_ITEMS):
         return None
-    for i, (view, r, column_map, specific, _) in enumerate(printed):
+    for i, (_, _, _, specific, _) in enumerate(printed):
         if i not in matches and label_key(specific).endswith("其他处理"):
-            return view, r, column_map
+            return i
     return None
 
 
