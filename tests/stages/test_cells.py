@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -131,6 +132,21 @@ def test_dash_with_dots_along_its_line_is_still_a_dash():
     page, table = _row_of_cells([_cell_image("0"), dash])
     out = read_table_cells(table, page, lambda crops: [("11", 0.99) for _ in crops], 200.0)
     assert out.cells[1].text == "—"
+
+
+def test_slash_is_read_by_its_shape_and_a_pale_two_is_not_a_slash():
+    # A "/" printed for zero is decided by its shape. A pale "2" from a generated hard scan,
+    # whose diagonal is what the threshold keeps darkest, leans as much but is wide across its
+    # axis: it goes to the recogniser (it was read "/").
+    from PIL import Image
+
+    out, _ = _read_as(*_row_of_cells([_cell_image("/")]), "1", 0.99)
+    assert out.cells[0].text == "/"
+    scan = np.array(Image.open(Path(__file__).parent / "test_data" / "cell_pale_two_hard_scan.png").convert("RGB"))
+    box = BBox(x1=0, y1=0, x2=scan.shape[1], y2=scan.shape[0])
+    table = Table(n_rows=1, n_cols=1, cells=[Cell(row=0, col=0, bbox=box, page=0)], pages=[0], bbox=box)
+    out, _ = _read_as(scan, table, "2", 0.99)
+    assert out.cells[0].text == "2"
 
 
 def test_frame_corner_left_inside_the_crop_is_removed():
