@@ -104,3 +104,11 @@ def test_a_count_with_a_leading_zero_is_kept_and_flagged_as_a_possible_merge(rea
 def test_ordinary_numbers_get_no_leading_zero_note(read):
     parsed = parse_value(read, ValueType.DECIMAL)
     assert parsed.note is None or "leading zero" not in parsed.note
+
+
+def test_label_key_ignores_numbering_misread_on_a_scan():
+    # The numeral in brackets read as another character, or the dot after an item number lost:
+    # still numbering. A year is not.
+    assert label_key("(→)其他处理") == label_key("(广)其他处理") == label_key("（六）其他处理") == "其他处理"
+    assert label_key("2 重复申请") == label_key("2. 重复申请") == "重复申请"
+    assert label_key("2021年度") == "2021年度"

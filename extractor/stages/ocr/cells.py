@@ -486,7 +486,7 @@ def _line_crops(cell: _CellInk, line: float | None, options: CellReadOptions) ->
             a -= 1
         while b < b_end and whole_rows[b]:
             b += 1
-        xs = np.flatnonzero(ink[a:b].any(axis=0))
+        xs = np.flatnonzero(cell.whole[a:b].any(axis=0))
         ya, yb, xa, xb = max(0, a - 1), min(ink.shape[0], b + 1), max(0, xs[0] - 1), min(ink.shape[1], xs[-1] + 2)
         margin_y, margin_x = int(options.margin_y * height) + 1, int(options.margin_x * height) + 1
         # The line on paper-coloured margins: no neighbouring rule, no hard edge at the padding.
