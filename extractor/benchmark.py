@@ -28,7 +28,7 @@ from extractor.ingest import iter_inputs
 from extractor.output import write_document
 from extractor.pipeline import Pipeline, PipelineOptions
 from extractor.stages.assemble.text import nfkc
-from extractor.stages.grid import join_continued
+from extractor.stages.grid import document_tables
 from extractor.stages.layout import LayoutOptions, RapidCdlaOptions
 from extractor.stages.ocr import RapidOcrOptions
 from extractor.stages.rasterise.orientation import to_upright
@@ -135,7 +135,7 @@ def _run_set(name: str, pdfs: list[Path], truth_dir: Path, pipeline: Pipeline, w
         score.pages += len(pages)
         truth_path = truth_dir / f"{doc.id}.truth.json"
         truth = json.loads(truth_path.read_text(encoding="utf-8"))
-        tables = join_continued([t for p in pages for t in p.tables or []])
+        tables = document_tables([t for p in pages for t in p.tables or []])
         _score_tables(truth, tables, pages, score)
     score.seconds_per_page = {k: round(v / max(1, score.pages), 3) for k, v in sorted(stage_seconds.items())}
     score.table_pages = len(page_seconds[True])

@@ -24,7 +24,7 @@ from extractor.ingest import InputDocument, iter_inputs
 from extractor.output import INPUT_ERRORS_FILE, write_dataset, write_document
 from extractor.stages.assemble import AssembleOptions, AssembleStage
 from extractor.stages.classify import ClassifiedAssembleStage, ClassifyOptions, ClassifyStage, CombineMode
-from extractor.stages.grid import GridOptions, create_grid_stage, join_continued
+from extractor.stages.grid import GridOptions, create_grid_stage, document_tables
 from extractor.stages.layout import LayoutOptions, LayoutStage
 from extractor.stages.ocr import OcrStage, RapidOcrOptions
 from extractor.stages.ocr.cells import read_table_cells
@@ -190,14 +190,14 @@ class Pipeline:
         )
 
     def finish(self, result: DocumentResult, pages: list[PageRecord]) -> DocumentResult:
-        """Join the pages' tables, assemble fields and validate them into `result`.
+        """Join the pages' tables (:func:`document_tables`), assemble fields and validate them into `result`.
 
         Args:
             result: from :meth:`start`, possibly holding page errors already.
             pages: page records from :meth:`understand_page`, in page order (a worker may have
                 produced each on another machine).
         """
-        tables = join_continued([t for page in sorted(pages, key=lambda p: p.index) for t in page.tables or []])
+        tables = document_tables([t for page in sorted(pages, key=lambda p: p.index) for t in page.tables or []])
         assembly = self.assemble.predict(pages, tables)
         result.template = assembly.template
         result.meta = assembly.meta

@@ -19,6 +19,9 @@ class Cell(BaseModel):
     page: int = Field(description="0-based page the cell is printed on")
     score: float = Field(1.0, description="lowest recognition score of the cell's tokens; 1.0 if empty")
     token_texts: list[str] = Field(default_factory=list, description="texts of the tokens inside the cell")
+    merged_text: str | None = Field(
+        None, description="text of the merged cell this one was split from, where a rule was lost on the scan"
+    )
 
 
 class Table(BaseModel):

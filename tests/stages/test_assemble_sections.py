@@ -1,6 +1,6 @@
 from extractor.datamodel import BBox, Cell, Table
-from extractor.stages.assemble.readings import split_merged
 from extractor.stages.assemble.sections import classify_table, map_active, map_appeal, map_apply
+from extractor.stages.grid.split import split_merged_values
 from extractor.templates import get_template
 
 _COLS = ("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计")
@@ -135,23 +135,11 @@ def test_values_side_by_side_in_a_merged_cell_are_split_and_noted():
 
     cells = _apply_header() + [_cell(3, 0, "一、本年新收政府信息公开申请数量", col_span=3), _cell(3, 3, "5")]
     cells += [_cell(3, 4, "1"), _cell(3, 5, "3 0", col_span=2), _cell(3, 7, "12", col_span=2), _cell(3, 9, "21")]
-    readings, _ = map_apply([_table(cells, 4, 10)], get_template("gov-2021"))
+    readings, _ = map_apply([split_merged_values(_table(cells, 4, 10))], get_template("gov-2021"))
     apply = {r.field_id: r for r in readings}
     assert (apply["apply.new_received.research"].value, apply["apply.new_received.social"].value) == (3, 0)
     assert "side by side" in apply["apply.new_received.social"].notes[0]
     assert apply["apply.new_received.legal"].value == apply["apply.new_received.other_org"].value == 12
-
-
-def test_a_piece_of_the_lost_rule_between_merged_values_is_dropped():
-    # What is left of the rule between two values is read "|", "l" or "1" between them. Over
-    # two columns, "0 1 0" is two zeros; over three, three values; a "5" between is no rule.
-    def parts(text: str, n: int) -> list[str] | None:
-        split = split_merged(_cell(3, 3, text, col_span=n), n)
-        return None if split is None else [c.text for c in split]
-
-    assert parts("0 | 0", 2) == parts("0 l 0", 2) == parts("0 1 0", 2) == ["0", "0"]
-    assert parts("0 1 0", 3) == ["0", "1", "0"]
-    assert parts("0 5 0", 2) is None
 
 
 def test_a_row_with_a_misread_label_is_placed_by_position_and_noted():

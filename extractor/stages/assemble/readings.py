@@ -47,32 +47,12 @@ def reading_from_cell(
         bbox=cell.bbox,
         text_score=cell.score,
         match_score=match_score,
-        notes=[parsed.note] if parsed.note else [],
+        notes=[n for n in (parsed.note, merged_note(cell.merged_text)) if n],
     )
 
 
-# One value as a merged cell can hold it side by side with others: a number or a zero mark.
-_ONE_VALUE = re.compile(r"[+\-−]?\d+(?:\.\d+)?|[/\-—–－]")
-# What is left of a lost rule between two values, as the recogniser reads it.
-_RULE_MARK = frozenset("|lI1丨!")
-
-
-def split_merged(cell: Cell, n: int) -> list[Cell] | None:
-    """The `n` values printed side by side in one cell, each as a cell of its own, or None.
-
-    Where the rule between value cells was lost on a scan, the grid merges them and the cell
-    reads "0 0" or "3 12", or "0 | 0" with a piece of the rule between them. Only text that is
-    exactly `n` values parted by spaces (and, all or none, by such marks) is split; each part
-    keeps the merged cell's box, so a reviewer sees where it came from.
-    """
-    parts = cell.text.split()
-    if n >= 2 and len(parts) == 2 * n - 1 and all(nfkc(p) in _RULE_MARK for p in parts[1::2]):
-        parts = parts[::2]
-    if n < 2 or len(parts) != n or not all(_ONE_VALUE.fullmatch(nfkc(p)) for p in parts):
-        return None
-    return [cell.model_copy(update={"text": p, "token_texts": [p]}) for p in parts]
-
-
-def merged_note(cell_text: str, n: int) -> str:
+def merged_note(merged_text: str | None) -> str | None:
     """The note a value split from a merged cell carries (it is flagged for review)."""
-    return f"one of {n} values read side by side in one cell (a rule lost on the scan): {cell_text!r}"
+    if merged_text is None:
+        return None
+    return f"one of the values read side by side in one cell (a rule lost on the scan): {merged_text!r}"

@@ -14,8 +14,9 @@ import re
 from extractor.datamodel import Cell, Table
 from extractor.stages.assemble.grid_view import GridView
 from extractor.stages.assemble.matching import align, similarity
-from extractor.stages.assemble.readings import FieldReading, merged_note, reading_from_cell, split_merged
+from extractor.stages.assemble.readings import FieldReading, reading_from_cell
 from extractor.stages.assemble.text import label_key
+from extractor.stages.grid.split import side_by_side
 from extractor.templates import Template
 
 _log = logging.getLogger(__name__)
@@ -176,26 +177,14 @@ def _placed_between(matches: dict[int, int]) -> dict[int, int]:
 def _row_readings(
     template: Template, view: GridView, r: int, column_map: dict[str, int], prefix: str, score: float
 ) -> list[FieldReading]:
-    """The readings of one printed row: each template column from the cell at its grid column.
-
-    Template columns that fall in one merged cell share it, unless it holds one value for each
-    of them side by side (a rule lost on the scan): then each reads its own, with a note.
-    """
-    groups: dict[int, tuple[Cell, list[str]]] = {}
-    # Left to right, so that side-by-side values go to their columns in order.
-    for col, grid_col in sorted(column_map.items(), key=lambda item: item[1]):
+    """The readings of one printed row: each template column from the cell at its grid column
+    (template columns that fall in one merged cell share it)."""
+    readings = []
+    for col, grid_col in column_map.items():
         cell = view.at(r, grid_col)
         if cell is None or cell.row != r:
             continue  # no cell of this row there: the value is missing, not guessed
-        groups.setdefault(id(cell), (cell, []))[1].append(col)
-    readings = []
-    for cell, cols in groups.values():
-        parts = split_merged(cell, len(cols))
-        for col, part in zip(cols, parts or [cell] * len(cols), strict=True):
-            reading = reading_from_cell(template, f"{prefix}.{col}", part, score)
-            if parts:
-                reading.notes.append(merged_note(cell.text, len(cols)))
-            readings.append(reading)
+        readings.append(reading_from_cell(template, f"{prefix}.{col}", cell, score))
     return readings
 
 
@@ -253,24 +242,17 @@ def map_appeal(table: Table, template: Template) -> list[FieldReading]:
             best_row, best_count = r, count
     if best_row is None:
         return []
-    row: list[tuple[Cell, str | None]] = [(c, None) for c in view.own_row_cells(best_row)]
+    row = view.own_row_cells(best_row)
     if len(row) < len(fields):
-        # Cells merged where a rule was lost hold their values side by side ("0 0"): split, the
-        # row may have its 15 again.
-        split = []
-        for cell, _ in row:
-            n = len(cell.text.split())
-            parts = split_merged(cell, n)
-            split.extend([(p, merged_note(cell.text, n)) for p in parts] if parts else [(cell, None)])
-        if len(split) != len(fields):
+        # Where a rule was lost in every row the grid has too few columns, and a cell holds its
+        # values side by side ("0 0"): split, the row may have its 15 again.
+        row = [part for cell in row for part in _side_by_side_cells(cell)]
+        if len(row) != len(fields):
             _log.info("appeal value row has %d cells, expected %d", len(row), len(fields))
             return []
-        row = split
     readings = []
-    for fid, (cell, note) in zip(fields, row[-len(fields) :]):
+    for fid, cell in zip(fields, row[-len(fields) :]):
         readings.append(reading_from_cell(template, fid, cell, 1.0))
-        if note:
-            readings[-1].notes.append(note)
     return readings
 
 
@@ -323,3 +305,12 @@ def map_active(tables: list[Table], template: Template) -> list[FieldReading]:
                 if fid not in readings:
                     readings[fid] = reading_from_cell(template, fid, cell, score, in_yuan=yuan)
     return list(readings.values())
+
+
+def _side_by_side_cells(cell: Cell) -> list[Cell]:
+    """The values printed side by side in `cell`, each as a cell ("0 0", "0 | 0"), or the cell."""
+    n = len(cell.text.split())
+    parts = side_by_side(cell.text, n) or side_by_side(cell.text, (n + 1) // 2)
+    if parts is None:
+        return [cell]
+    return [cell.model_copy(update={"text": p, "token_texts": [p], "merged_text": cell.text}) for p in parts]

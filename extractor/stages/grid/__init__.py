@@ -1,12 +1,15 @@
 """Grid stage: the rows, columns and merged cells of a table region, and tables joined across pages.
 
 Engines: ``opencv`` (ruling lines by morphology, with a token-alignment fallback for borderless
-or half-ruled tables). :func:`join_continued` runs once per document, after every page's tables.
+or half-ruled tables). :func:`document_tables` runs once per document, after every page's tables
+have their cells read: it joins continued tables and splits cells merged where a rule was lost.
 """
 
 from __future__ import annotations
 
+from extractor.datamodel import Table
 from extractor.stages.grid.join import join_continued
+from extractor.stages.grid.split import split_merged_values
 from extractor.stages.grid.stage import GridOptions, GridStage
 
 # Options type -> stage class; build with :func:`create_grid_stage`.
@@ -30,4 +33,9 @@ def create_grid_stage(options: GridOptions) -> GridStage:
         raise ValueError(f"unknown grid engine {options.kind!r}; known: {sorted(_REGISTRY)}") from None
 
 
-__all__ = ["GridOptions", "GridStage", "create_grid_stage", "get_grid_registry", "join_continued"]
+def document_tables(tables: list[Table]) -> list[Table]:
+    """A document's tables as the assembler takes them: joined across pages, merged values split."""
+    return [split_merged_values(t) for t in join_continued(tables)]
+
+
+__all__ = ["GridOptions", "GridStage", "create_grid_stage", "document_tables", "get_grid_registry", "join_continued"]
