@@ -156,6 +156,18 @@ def test_a_row_with_a_misread_label_is_placed_by_position_and_noted():
     assert {r.value for r in readings if r.field_id.startswith("apply.carried_forward.")} == {3}
 
 
+def test_value_read_at_the_end_of_a_label_merged_with_it_is_taken_and_noted():
+    # The rule between the label and 自然人 was lost: one cell over both reads the label and the
+    # value. The value is the number at the label's end, sent to review with a note.
+    cells = _apply_header() + [_cell(3, 0, "一、本年新收政府信息公开申请数量4", col_span=4)]
+    cells += [_cell(3, 4 + i, str(i)) for i in range(6)]
+    readings, _ = map_apply([_table(cells, 4, 10)], get_template("gov-2021"))
+    apply = {r.field_id: r for r in readings}
+    assert apply["apply.new_received.natural_person"].value == 4
+    assert "side by side" in apply["apply.new_received.natural_person"].notes[0]
+    assert apply["apply.new_received.total"].value == 5 and not apply["apply.new_received.total"].notes
+
+
 def test_active_rows_follow_the_header_of_their_group():
     # Section 二 printed as one grid: each 第二十条 group has a 信息内容 header row.
     # Values land in the column named by their group's header; 行政规范性文件 and 规范性文件 both match.

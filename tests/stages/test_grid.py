@@ -367,3 +367,14 @@ def test_text_centred_on_an_edge_is_one_text_across_it():
     _ring(beside, 60 + 8 + 7)
     beside[25:35, 10:30] = True
     assert _separate_texts(beside, False, 60, 0, 60, 0, 120, 8)
+
+
+def test_open_side_of_a_broken_rule_ends_where_the_rule_ends():
+    # An open-sided one-row table whose row rules are broken into pieces: the new outer
+    # boundary is where the rules end, not the median of where their pieces start.
+    from extractor.stages.grid.lines import Segment
+    from extractor.stages.grid.ruled import _extend
+
+    top = (20.0, [Segment(20, 20, 317), Segment(20, 377, 745)])
+    bottom = (75.0, [Segment(75, 20, 117), Segment(75, 182, 1254)])
+    assert _extend([433.0, 550.0], [top, bottom], 8)[0] == 20.0

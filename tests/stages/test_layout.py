@@ -87,6 +87,22 @@ def test_ruled_table_is_found_from_its_lines_alone():
     assert table.bbox.iou(BBox(x1=100, y1=200, x2=1000, y2=440)) > 0.97
 
 
+def test_one_row_table_keeps_its_label_where_both_row_rules_break():
+    # The last row of a table continued on a page, on a poor copy: both row rules break between
+    # the label and the first value column, so the label's part of the rules is a network of
+    # its own without column rules. The table's box still starts at the label's edge.
+    img = Image.new("RGB", (1200, 300), "white")
+    draw = ImageDraw.Draw(img)
+    for x0, x1 in ((100, 320), (380, 1000)):
+        draw.line([(x0, 100), (x1, 100)], fill="black", width=2)
+    for x0, x1 in ((100, 250), (300, 1000)):
+        draw.line([(x0, 160), (x1, 160)], fill="black", width=2)
+    for x in (420, 560, 700, 850, 1000):
+        draw.line([(x, 100), (x, 160)], fill="black", width=2)
+    (table,) = find_ruled_tables(np.array(img), 200.0)
+    assert abs(table.bbox.x1 - 100) <= 3 and abs(table.bbox.x2 - 1000) <= 3
+
+
 def test_regions_convert_to_layoutparser_blocks():
     # Two regions in reading order, handed to code that speaks layoutparser.
     # Each becomes a TextBlock(Rectangle) with the same box, type, score and its order as id.

@@ -15,7 +15,7 @@ from extractor.datamodel import Cell, Table
 from extractor.stages.assemble.grid_view import GridView
 from extractor.stages.assemble.matching import align, similarity
 from extractor.stages.assemble.readings import FieldReading, reading_from_cell
-from extractor.stages.assemble.text import label_key
+from extractor.stages.assemble.text import label_key, nfkc
 from extractor.stages.grid.split import side_by_side
 from extractor.templates import Template
 
@@ -179,13 +179,30 @@ def _row_readings(
 ) -> list[FieldReading]:
     """The readings of one printed row: each template column from the cell at its grid column
     (template columns that fall in one merged cell share it)."""
+    first_value_col = min(column_map.values())
     readings = []
     for col, grid_col in column_map.items():
         cell = view.at(r, grid_col)
         if cell is None or cell.row != r:
             continue  # no cell of this row there: the value is missing, not guessed
+        if cell.col < first_value_col and grid_col == cell.col + cell.col_span - 1:
+            cell = _value_after_label(cell)
         readings.append(reading_from_cell(template, f"{prefix}.{col}", cell, score))
     return readings
+
+
+# A value printed at the end of a label cell: a number or a zero mark.
+_TRAILING_VALUE = re.compile(r"(?<=\D)\s*([+\-−]?\d+(?:\.\d+)?|[/—–－])\s*$")
+
+
+def _value_after_label(cell: Cell) -> Cell:
+    """The value at the end of a label cell merged with the first value cell, where the rule
+    between them was lost ("一、本年新收政府信息公开申请数量0"); the cell as it is otherwise."""
+    match = _TRAILING_VALUE.search(nfkc(cell.text))
+    if match is None:
+        return cell
+    value = match.group(1)
+    return cell.model_copy(update={"text": value, "token_texts": [value], "merged_text": cell.text})
 
 
 _OTHER_ITEMS = ("other.no_correction", "other.no_fee", "other.other")

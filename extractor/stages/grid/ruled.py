@@ -129,19 +129,21 @@ def _crossing_pieces(
     return found
 
 
-def _extend(positions: list[float], cross_segs: list[Segment], tol: float) -> list[float]:
+def _extend(positions: list[float], crossing: list[tuple[float, list[Segment]]], tol: float) -> list[float]:
     """Add outer boundaries where the crossing rules run on past the last boundary.
 
     Open-sided tables draw their row rules out to the table edge without a side rule; the ends
     of those rules are the missing outer boundaries. At least two rules must run past (one
     stroke of a heading above the table is not an open side), and the new boundary is at the
-    median of their ends.
+    median of their ends (each rule's outermost end: a broken rule is several segments).
     """
-    if not positions or not cross_segs:
+    if not positions or not crossing:
         return positions
     out = list(positions)
-    before = [s.start for s in cross_segs if s.start < out[0] - 3 * tol]
-    after = [s.end for s in cross_segs if s.end > out[-1] + 3 * tol]
+    starts = [min(s.start for s in segs) for _, segs in crossing if segs]
+    ends = [max(s.end for s in segs) for _, segs in crossing if segs]
+    before = [x for x in starts if x < out[0] - 3 * tol]
+    after = [x for x in ends if x > out[-1] + 3 * tol]
     if len(before) >= 2:
         out.insert(0, float(np.median(before)))
     if len(after) >= 2:
@@ -337,10 +339,8 @@ def ruled_grid(
     if len(h_kept) < 2 or len(v_kept) < 2:
         _log.debug("ruled grid: %d row and %d column rules, not a ruled table", len(h_kept), len(v_kept))
         return None
-    kept_h_segs = [s for _, segs in h_kept for s in segs]
-    kept_v_segs = [s for _, segs in v_kept for s in segs]
-    ys = _extend([p for p, _ in h_kept], kept_v_segs, tol)
-    xs = _extend([p for p, _ in v_kept], kept_h_segs, tol)
+    ys = _extend([p for p, _ in h_kept], v_kept, tol)
+    xs = _extend([p for p, _ in v_kept], h_kept, tol)
     virtual_x = {i for i, x in enumerate(xs) if x not in {p for p, _ in v_kept}}
     virtual_y = {i for i, y in enumerate(ys) if y not in {p for p, _ in h_kept}}
     n_rows, n_cols = len(ys) - 1, len(xs) - 1

@@ -16,6 +16,8 @@ _log = logging.getLogger(__name__)
 
 # Score given to a region found from rules: they are exact when they are found at all.
 _RULED_SCORE = 0.9
+# A break in a row rule this share of the table's width or shorter is stepped over.
+_RULE_BREAK = 0.08
 
 
 def find_ruled_tables(image: np.ndarray, dpi: float, min_width_in: float = 1.0) -> list[LayoutRegion]:
@@ -27,6 +29,7 @@ def find_ruled_tables(image: np.ndarray, dpi: float, min_width_in: float = 1.0) 
            network of rules as a candidate.
         3. Keep a candidate at least `min_width_in` inches wide whose rules form a grid of at
            least two rows, or one row of two cells (a page frame or a lone box is no table).
+        4. Widen it where its row rules run on across a break (:func:`_rules_run_on`).
 
     Returns:
         Regions labelled ``table``, boxes in page pixels.
@@ -46,7 +49,34 @@ def find_ruled_tables(image: np.ndarray, dpi: float, min_width_in: float = 1.0) 
             continue
         # The grid's outer boundaries, not the component's box: strokes of a heading just
         # above a table can touch its top rule and join its component.
-        box = BBox(x1=x + grid.xs[0], y1=y + grid.ys[0], x2=x + grid.xs[-1], y2=y + grid.ys[-1])
+        left, right = _rules_run_on(horizontal, [y + r for r in grid.ys], x + grid.xs[0], x + grid.xs[-1], params.tol)
+        box = BBox(x1=left, y1=y + grid.ys[0], x2=right, y2=y + grid.ys[-1])
         regions.append(LayoutRegion(label="table", bbox=box, score=_RULED_SCORE))
     _log.debug("ruled tables: %d", len(regions))
     return regions
+
+
+def _rules_run_on(horizontal: np.ndarray, rows: list[float], left: float, right: float, tol: int) -> tuple[float, float]:
+    """The table's left and right edges, moved out to where its row rules end.
+
+    On a poor copy a row rule breaks, and the rules left and right of the break are two networks:
+    the part without column rules is no table, and the table loses its first columns (the label
+    of a row continued on the next page). Going out from the edge along each row rule, gaps
+    shorter than :data:`_RULE_BREAK` of the width measured so far are stepped over; the edge
+    moves where at least two rules run on, to the nearest of their ends.
+    """
+    reach = int(_RULE_BREAK * (right - left))
+    ends: tuple[list[float], list[float]] = ([], [])
+    for pos in rows:
+        band = horizontal[max(0, int(pos) - tol) : int(pos) + tol + 1].any(axis=0)
+        for side, (start, step) in enumerate(((int(left), -1), (int(right), 1))):
+            x, last = start, start
+            while 0 <= x < len(band) and abs(x - last) <= reach:
+                if band[x]:
+                    last = x
+                x += step
+            if abs(last - start) > 2 * tol:
+                ends[side].append(float(last))
+    new_left = max(ends[0]) if len(ends[0]) >= 2 else left
+    new_right = min(ends[1]) if len(ends[1]) >= 2 else right
+    return new_left, new_right
