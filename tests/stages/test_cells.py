@@ -149,6 +149,18 @@ def test_slash_is_read_by_its_shape_and_a_pale_two_is_not_a_slash():
     assert out.cells[0].text == "2"
 
 
+def test_pale_digit_is_read_and_specks_in_a_blank_cell_are_not():
+    # A "0" printed 35 grey levels darker than the paper (a faded copy) was too pale for the
+    # threshold, and its cell was taken for blank: it is read. A blank cell with two specks of
+    # dirt a character's height apart stays blank.
+    specks = _cell_image("")
+    specks[14:20, 57:61] = 200
+    specks[33:36, 60:64] = 200
+    out, calls = _read_as(*_row_of_cells([_cell_image("0", ink=200), specks]), "0", 0.99)
+    assert [c.text for c in out.cells] == ["0", ""]
+    assert [len(call) for call in calls] == [1]
+
+
 def test_frame_corner_left_inside_the_crop_is_removed():
     # The cell box starts a little inside its rules, and a broken copy leaves the end of the top
     # rule joined to the top of the right rule: one "┐" piece (read as "7"). Only the digit stays.

@@ -42,7 +42,7 @@ class _LineCrop:
     image: np.ndarray  # RGB crop of one text line, padded
 
 
-def _text_ink(gray: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+def _text_ink(gray: np.ndarray, scale: float, contrast: float = 40) -> tuple[np.ndarray, np.ndarray]:
     """(text ink, whole text ink) of a cell crop, both bool.
 
     Left out of the text is what must not reach the recogniser: ruling lines, found on a loose
@@ -70,7 +70,7 @@ def _text_ink(gray: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
     # The threshold comes from the interior alone: dark rules along the edges would otherwise
     # set it, and a faint grey digit (a light print, a pale copy) would fall apart into specks.
     interior = gray[~near_rules]
-    threshold = paper - 40
+    threshold = paper - contrast
     if interior.size:
         otsu, _ = cv2.threshold(interior.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
         threshold = min(threshold, max(float(otsu), paper - 110))
@@ -371,6 +371,23 @@ def _without_seal(crop: np.ndarray, min_ink: float) -> np.ndarray | None:
     return out
 
 
+# Darkness below the paper that still counts as ink when a cell looks blank (see _cell_ink).
+_FAINT_CONTRAST = 30
+
+
+def _one_character(ink: np.ndarray, scale: float) -> bool:
+    """Whether the ink is one character away from the cell's edges: character-sized, and with a
+    stroke at least half its height (the arcs of a pale "0"; specks of dirt are a few pixels)."""
+    ys, xs = np.nonzero(ink)
+    height, width = ys.max() - ys.min() + 1, xs.max() - xs.min() + 1
+    h, w = ink.shape
+    margin = 4 * scale
+    inside = ys.min() > margin and ys.max() < h - margin and xs.min() > margin and xs.max() < w - margin
+    _, stats = _components(ink)
+    stroke = stats[:, 3].max() >= max(10 * scale, height / 2)
+    return bool(inside and stroke and 12 * scale <= height <= 40 * scale and width <= 1.2 * height)
+
+
 def _cell_ink(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOptions) -> _CellInk | _Dash | str | None:
     """The cell's crop and ink, None for a blank cell, a lone dash, or the text itself when the
     shape alone decides it (a lone "/")."""
@@ -385,7 +402,15 @@ def _cell_ink(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOption
         crop = cv2.cvtColor(crop, cv2.COLOR_GRAY2RGB)
     gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
     min_ink = options.min_ink_200 * scale
+    min_height = max(2, int(options.min_line_height_200 * scale))
     ink, whole = _text_ink(gray, scale)
+    if ink.sum() < min_ink or not _line_spans(ink, min_height):
+        # A faded digit can be too pale for the threshold, left as a few specks or nothing;
+        # looked at again on a lower contrast, it is kept if it is one character's blob in the
+        # middle of the cell (the paper's grain gives specks, which are dropped).
+        faint, faint_whole = _text_ink(gray, scale, contrast=_FAINT_CONTRAST)
+        if faint.sum() >= min_ink and _one_character(faint, scale):
+            ink, whole = faint, faint_whole
     if ink.sum() < min_ink:
         return None
     seal_free = _without_seal(crop, min_ink)
@@ -401,7 +426,7 @@ def _cell_ink(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOption
     if dash is not None:
         return dash
     # Lines are found on the strict ink: a faint mark with its blur would pass for a line.
-    spans = _line_spans(ink, max(2, int(options.min_line_height_200 * scale)))
+    spans = _line_spans(ink, min_height)
     if not spans:
         return None
     return _CellInk(crop, ink, whole, spans)
