@@ -14,14 +14,17 @@ _log = logging.getLogger(__name__)
 _ONE_VALUE = re.compile(r"[+\-−]?\d+(?:\.\d+)?|[/\-—–－]")
 # What is left of a lost rule between two values, as the recogniser reads it.
 _RULE_MARK = frozenset("|lI1丨!")
+_STUCK_MARKS = "|lI丨!"
 
 
 def side_by_side(text: str, n: int) -> list[str] | None:
     """The `n` values of `text` if it is exactly `n` values parted by spaces (and, all or none,
-    by what is left of the rules between them: "0 | 0"), else None."""
+    by what is left of the rules between them: "0 | 0", "0 0 l0"), else None."""
     parts = text.split()
     if n >= 2 and len(parts) == 2 * n - 1 and all(_nfkc(p) in _RULE_MARK for p in parts[1::2]):
         parts = parts[::2]
+    # A piece of a rule can stick to a value ("l0"); not a "1", which may be a digit of it.
+    parts = [_nfkc(p).strip(_STUCK_MARKS) or p for p in parts]
     if n < 2 or len(parts) != n or not all(_ONE_VALUE.fullmatch(_nfkc(p)) for p in parts):
         return None
     return parts
