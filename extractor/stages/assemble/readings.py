@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from extractor.datamodel import BBox, Cell
-from extractor.stages.assemble.text import nfkc
 from extractor.stages.assemble.values import parse_value
 from extractor.templates import Template
 

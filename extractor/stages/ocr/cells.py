@@ -49,6 +49,9 @@ def _text_ink(gray: np.ndarray, scale: float, contrast: float = 40) -> tuple[np.
     threshold (so faint grey or JPEG-softened rules are caught) by morphological opening with
     kernels three quarters of the crop long; slivers, pieces and corners of broken rules; specks.
 
+    The threshold is at most `contrast` grey levels below the paper (lower for a faint cell,
+    see :func:`_cell_ink`).
+
     The whole text ink adds the lighter ink joined to the text (see :func:`_hysteresis`),
     specks included: whole characters, kept from being painted over. A dash would take in its
     blur and the specks beside it, so the shape and lines of the cell's ink are judged on the
@@ -359,7 +362,8 @@ def _without_seal(crop: np.ndarray, min_ink: float) -> np.ndarray | None:
     under a seal stays dark (ink multiplies), but is reddish. The red channel keeps the print
     and shows the seal pale, down to the pink of its edges; the seal's own red pixels, those
     paler there than print, are made paper. (Measured on seals stamped over generated tables:
-    a seal's red channel goes down to some 0.65 of the paper's, the print under it far lower.)
+    at 0.7 of the paper's red, pieces of the seal were left as ink; at 0.6 none were, and grey
+    digits under it kept their strokes.)
     """
     channels = crop.astype(np.int16)
     red = channels[:, :, 0] - np.maximum(channels[:, :, 1], channels[:, :, 2]) > 40
