@@ -379,6 +379,14 @@ def _without_seal(crop: np.ndarray, min_ink: float) -> np.ndarray | None:
 _FAINT_CONTRAST = 30
 
 
+def _has_faint_ink(gray: np.ndarray, min_ink: float, scale: float) -> bool:
+    """Whether the cell's middle holds enough pixels darker than the paper by the faint contrast
+    to make a character: most blank cells do not, and are not looked at again."""
+    band = max(4, int(10 * scale))
+    middle = gray[band:-band, band:-band]
+    return middle.size > 0 and np.count_nonzero(middle < np.percentile(gray, 90) - _FAINT_CONTRAST) >= min_ink
+
+
 def _one_character(ink: np.ndarray, scale: float) -> bool:
     """Whether the ink is one character away from the cell's edges: character-sized, and with a
     stroke at least half its height (the arcs of a pale "0"; specks of dirt are a few pixels)."""
@@ -408,7 +416,7 @@ def _cell_ink(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOption
     min_ink = options.min_ink_200 * scale
     min_height = max(2, int(options.min_line_height_200 * scale))
     ink, whole = _text_ink(gray, scale)
-    if ink.sum() < min_ink or not _line_spans(ink, min_height):
+    if (ink.sum() < min_ink or not _line_spans(ink, min_height)) and _has_faint_ink(gray, min_ink, scale):
         # A faded digit can be too pale for the threshold, left as a few specks or nothing;
         # looked at again on a lower contrast, it is kept if it is one character's blob in the
         # middle of the cell (the paper's grain gives specks, which are dropped).
