@@ -161,6 +161,27 @@ def test_pale_digit_is_read_and_specks_in_a_blank_cell_are_not():
     assert [len(call) for call in calls] == [1]
 
 
+def test_tall_cell_holding_only_a_piece_of_its_side_rule_is_blank():
+    # A three-line row: its value cell is blank but for a piece of a faint left rule the box
+    # took in, 60 px high where the table's digits are 17 (read "1"). A "1" beside its right
+    # rule, a line high, is read.
+    page = np.full((150, 240, 3), 235, dtype=np.uint8)
+    page[5:51, 0:110] = _cell_image("0")[:, :, None]
+    grain = np.random.default_rng(0).normal(0, 4, (140, 110))
+    tall = np.clip(235 + grain, 0, 255).astype(np.uint8)
+    tall[:2, :], tall[-2:, :], tall[:, -2:] = 40, 40, 40
+    tall[40:100, 1:6] = 150 + grain[40:100, 1:6]
+    page[5:145, 120:230] = tall[:, :, None]
+    one = _cell_image("")
+    one[15:33, 96:99] = 0
+    page[97:143, 0:110] = one[:, :, None]
+    boxes = [BBox(x1=0, y1=5, x2=110, y2=51), BBox(x1=120, y1=5, x2=230, y2=145), BBox(x1=0, y1=97, x2=110, y2=143)]
+    cells = [Cell(row=0, col=i, bbox=b, page=0) for i, b in enumerate(boxes)]
+    table = Table(n_rows=1, n_cols=3, cells=cells, pages=[0], bbox=BBox(x1=0, y1=5, x2=230, y2=145))
+    out, _ = _read_as(page, table, "1", 0.99)
+    assert [c.text for c in out.cells] == ["1", "", "1"]
+
+
 def test_frame_corner_left_inside_the_crop_is_removed():
     # The cell box starts a little inside its rules, and a broken copy leaves the end of the top
     # rule joined to the top of the right rule: one "┐" piece (read as "7"). Only the digit stays.

@@ -450,6 +450,21 @@ def _typical_line_height(cells: list[_CellInk]) -> float | None:
     return float(np.median(heights)) if heights else None
 
 
+def _lone_side_rule(cell: _CellInk, line: float | None) -> bool:
+    """Whether all the cell's ink is one thin stroke along a side, far taller than the table's
+    text: a piece of a faint rule the cell box took in (read "1"). A "1" beside its rule is as
+    thin but a line high."""
+    if line is None:
+        return False
+    _, stats = _components(cell.ink)
+    if len(stats) != 1:
+        return False
+    x, _, width, height = stats[0]
+    band = max(4, cell.ink.shape[1] // 10)
+    along_side = x < band or x + width > cell.ink.shape[1] - band
+    return bool(along_side and width <= max(3, line / 3) and height >= 1.5 * line)
+
+
 def _join_fragments(spans: list[tuple[int, int]], line: float | None) -> list[tuple[int, int]]:
     """Text lines with the pieces of a broken character put back together, and crumbs dropped.
 
@@ -572,7 +587,7 @@ def read_table_cells(
             texts[i] = [p]
         elif isinstance(p, _Dash):
             texts[i] = [_dash_text(p, line)]
-        elif p is not None:
+        elif p is not None and not _lone_side_rule(p, line):
             crops.extend(_LineCrop(i, crop) for crop in _line_crops(p, line, options))
     results = list(recognise([c.image for c in crops])) if crops else []
     for crop, (text, score) in zip(crops, results, strict=True):
