@@ -86,6 +86,15 @@ def test_a_letter_read_for_a_lone_zero_is_zero_with_a_note(read):
     assert parsed.value == 0 and parsed.raw == read and parsed.note
 
 
+@pytest.mark.parametrize("read, value", [("I", 1), ("Il", 11), ("1l", 11)])
+def test_letters_read_for_ones_are_ones_with_a_note(read, value):
+    # A "1" is read "I" or "l", "11" as "Il": the value is the ones, the field goes to review.
+    # A "|" alone is what a piece of a rule is read as, and is not a number.
+    parsed = parse_value(read, ValueType.INTEGER)
+    assert parsed.value == value and parsed.raw == read and parsed.note
+    assert parse_value("|", ValueType.INTEGER).value is None
+
+
 def test_text_with_marks_inside_the_number_is_not_guessed():
     # "3—T" or "E0" have something in or before the digits that is not a scan mark: no value.
     assert parse_value("3—T", ValueType.INTEGER).note

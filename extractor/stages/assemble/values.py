@@ -16,6 +16,10 @@ _LEADING_NUMBER = re.compile(r"^([+\-−]?)\s*(\d[\d,]*(?:\.\d+)?)")
 _STRAY = "一_—–-.·`'‘’\":：;；|!！()（）[]【】「」『』、,，。~°* "
 # Letters a recogniser reads for a lone "0" drawn badly (a blot, a break, a dash across it).
 _ZERO_LOOKALIKES = frozenset("θΘOoοОоQ")
+# Letters a recogniser reads for a "1" (a thin stem, a serif foot): "11" read "Il". Not "|", which
+# a piece of a rule is read as.
+_ONE_LOOKALIKES = frozenset("1Il")
+_AS_ONES = str.maketrans("Il", "11")
 # A number followed by a unit of yuan (not 万元), which has to be converted to 万元.
 _YUAN = re.compile(r"\d\s*元")
 
@@ -46,6 +50,8 @@ def parse_value(text: str, value_type: ValueType, amount_in_yuan: bool = False) 
         return ParsedValue(0, raw)
     if normal in _ZERO_LOOKALIKES:
         return ParsedValue(0, raw, f"a letter read for 0: {raw!r}")
+    if normal and set(normal) <= _ONE_LOOKALIKES and not normal.isdigit():
+        return ParsedValue(int(normal.translate(_AS_ONES)), raw, f"a letter read for 1: {raw!r}")
     match = _LEADING_NUMBER.match(normal)
     stray_note = None
     if not match:
