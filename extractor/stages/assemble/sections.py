@@ -16,7 +16,7 @@ from extractor.stages.assemble.grid_view import GridView
 from extractor.stages.assemble.matching import align, similarity
 from extractor.stages.assemble.readings import FieldReading, reading_from_cell
 from extractor.stages.assemble.text import label_key, nfkc
-from extractor.stages.grid.split import side_by_side
+from extractor.stages.grid.split import side_by_side, split_part
 from extractor.templates import Template
 
 _log = logging.getLogger(__name__)
@@ -201,8 +201,7 @@ def _value_after_label(cell: Cell) -> Cell:
     match = _TRAILING_VALUE.search(nfkc(cell.text))
     if match is None:
         return cell
-    value = match.group(1)
-    return cell.model_copy(update={"text": value, "token_texts": [value], "merged_text": cell.text})
+    return split_part(cell, match.group(1))
 
 
 _OTHER_ITEMS = ("other.no_correction", "other.no_fee", "other.other")
@@ -267,10 +266,7 @@ def map_appeal(table: Table, template: Template) -> list[FieldReading]:
         if len(row) != len(fields):
             _log.info("appeal value row has %d cells, expected %d", len(row), len(fields))
             return []
-    readings = []
-    for fid, cell in zip(fields, row[-len(fields) :]):
-        readings.append(reading_from_cell(template, fid, cell, 1.0))
-    return readings
+    return [reading_from_cell(template, fid, cell, 1.0) for fid, cell in zip(fields, row[-len(fields) :])]
 
 
 # ---------------------------------------------------------------- section 二 (active)
@@ -330,4 +326,4 @@ def _side_by_side_cells(cell: Cell) -> list[Cell]:
     parts = side_by_side(cell.text, n) or side_by_side(cell.text, (n + 1) // 2)
     if parts is None:
         return [cell]
-    return [cell.model_copy(update={"text": p, "token_texts": [p], "merged_text": cell.text}) for p in parts]
+    return [split_part(cell, p) for p in parts]

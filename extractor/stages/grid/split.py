@@ -30,6 +30,12 @@ def side_by_side(text: str, n: int) -> list[str] | None:
     return parts
 
 
+def split_part(cell: Cell, text: str, **update: object) -> Cell:
+    """`cell` as one value of those read together in it: its text `text`, the merged text kept in
+    ``merged_text`` (any other fields, such as its column and box, from `update`)."""
+    return cell.model_copy(update={"text": text, "token_texts": [text], "merged_text": cell.text, **update})
+
+
 def split_merged_values(table: Table) -> Table:
     """The table with each one-row cell over `n` columns that reads as `n` values ("0 0", "3 12",
     "0 | 0") split into `n` cells, one per column.
@@ -47,11 +53,7 @@ def split_merged_values(table: Table) -> Table:
         width = cell.bbox.width / len(parts)
         for k, part in enumerate(parts):
             box = BBox(x1=cell.bbox.x1 + k * width, y1=cell.bbox.y1, x2=cell.bbox.x1 + (k + 1) * width, y2=cell.bbox.y2)
-            cells.append(
-                cell.model_copy(
-                    update={"col": cell.col + k, "col_span": 1, "text": part, "token_texts": [part], "bbox": box, "merged_text": cell.text}
-                )
-            )
+            cells.append(split_part(cell, part, col=cell.col + k, col_span=1, bbox=box))
         _log.info("split a cell over %d columns reading %r on page %d", len(parts), cell.text, cell.page)
     return table.model_copy(update={"cells": cells})
 
