@@ -7,6 +7,8 @@ Inputs are generated (held-out seed) or real reports with hand-read labels. Meas
 - cells: share of numeric value cells (and of all value cells, blanks included) whose text
   is exactly the printed text;
 - fields: end-to-end field accuracy (the `nianbao eval` measures);
+- orientation: scanned pages (all printed upright) left as they are, and the same pages turned by
+  180° turned back;
 - speed: seconds per page per stage and end to end, and the process's peak memory.
 """
 
@@ -20,6 +22,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import cv2
+import numpy as np
 from pydantic import BaseModel, Field
 
 from extractor.datamodel import PageRecord, Table
@@ -31,7 +34,8 @@ from extractor.stages.assemble.text import nfkc
 from extractor.stages.grid import document_tables
 from extractor.stages.layout import LayoutOptions, RapidCdlaOptions
 from extractor.stages.ocr import RapidOcrOptions
-from extractor.stages.rasterise.orientation import to_upright
+from extractor.stages.rasterise import PageImage, open_document, render_page
+from extractor.stages.rasterise.orientation import to_upright, upright_page
 
 
 class SetScore(BaseModel):
@@ -50,6 +54,9 @@ class SetScore(BaseModel):
     documents_all_right: str = ""
     silent_errors: int | None = None
     flag_rate: float | None = None
+    scanned_pages: int = Field(0, description="pages without a text layer (uprighted by the pipeline)")
+    scanned_kept_upright: int = Field(0, description="scanned pages the pipeline left unturned (all are upright)")
+    turned_found: int = Field(0, description="scanned pages turned by 180° here that uprighting turned back")
     seconds_per_page: dict[str, float] = Field(default_factory=dict, description="mean seconds per page by stage")
     table_pages: int = 0
     seconds_per_table_page: float | None = Field(
@@ -116,6 +123,21 @@ def _score_tables(truth: dict, tables: list[Table], records: list[PageRecord], s
         score.sections_grid_right += right
 
 
+def _score_orientation(path: Path, pages: list[PageRecord], pipeline: Pipeline, score: SetScore) -> None:
+    """Count scanned pages kept upright by the pipeline, and found upside down when turned 180°."""
+    scanned = [p for p in pages if "upright" in p.timings]
+    if not scanned:
+        return
+    with open_document(path) as source:
+        for record in scanned:
+            page = render_page(source, record.index, dpi=pipeline.options.dpi)
+            turned = PageImage(image=np.ascontiguousarray(np.rot90(page.image, k=2)), record=page.record)
+            uprighted = upright_page(turned, recognise=pipeline.ocr.recognise_prose_crops)
+            score.scanned_pages += 1
+            score.scanned_kept_upright += record.rotation == 0
+            score.turned_found += uprighted.record.rotation == 180
+
+
 def _run_set(name: str, pdfs: list[Path], truth_dir: Path, pipeline: Pipeline, work: Path) -> SetScore:
     score = SetScore(name=name)
     pred_dir = work / "pred" / name
@@ -131,6 +153,7 @@ def _run_set(name: str, pdfs: list[Path], truth_dir: Path, pipeline: Pipeline, w
             for stage, seconds in page.timings.items():
                 stage_seconds[stage] += seconds
             page_seconds[bool(page.tables)].append(sum(page.timings.values()))
+        _score_orientation(doc.path, pages, pipeline, score)
         score.documents += 1
         score.pages += len(pages)
         truth_path = truth_dir / f"{doc.id}.truth.json"
@@ -218,8 +241,8 @@ def format_bench(report: BenchReport) -> str:
         "",
         "| set | docs | pages | sections with the right grid | numeric cells exact | all value cells exact "
         "| field accuracy | docs all right | silent errors | flag rate | s/page end to end "
-        "| s/table page | s/other page |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| s/table page | s/other page | scanned pages kept upright | turned 180° found |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
 
     def seconds(value: float | None) -> str:
@@ -233,7 +256,8 @@ def format_bench(report: BenchReport) -> str:
             f"| {s.rate(s.numeric_cells_exact, s.numeric_cells)} ({s.numeric_cells}) "
             f"| {s.rate(s.value_cells_exact, s.value_cells)} | {acc} | {s.documents_all_right} | {s.silent_errors} | {flag} "
             f"| {s.seconds_per_page.get('end_to_end', 0):.2f} "
-            f"| {seconds(s.seconds_per_table_page)} ({s.table_pages}) | {seconds(s.seconds_per_other_page)} |"
+            f"| {seconds(s.seconds_per_table_page)} ({s.table_pages}) | {seconds(s.seconds_per_other_page)} "
+            f"| {s.scanned_kept_upright}/{s.scanned_pages} | {s.turned_found}/{s.scanned_pages} |"
         )
     lines += ["", "| set | " + " | ".join(_STAGES) + " |", "|---|" + "---|" * len(_STAGES)]
     for s in report.sets:

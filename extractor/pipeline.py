@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 import numpy as np
 
-from extractor.datamodel import BBox, DocumentInfo, DocumentResult, PageRecord, TextToken
+from extractor.datamodel import BBox, DocumentInfo, DocumentResult, PageRecord, Table, TextToken
+from extractor.datamodel.page import LayoutRegion
 from extractor.ingest import InputDocument, iter_inputs
 from extractor.output import INPUT_ERRORS_FILE, write_dataset, write_document
 from extractor.stages.assemble import AssembleOptions, AssembleStage
@@ -124,30 +125,37 @@ class Pipeline:
 
         Steps:
             1. Undo rotation and skew.
-            2. Layout regions; the grid of every table region from its ruling lines alone.
-            3. Ruled tables: each cell recognised from its own crop (no detection).
-            4. Full-page OCR with the ruled tables blanked out, for the title, prose and
-               signature; a table region without rules gets its grid from these tokens.
+            2. Tables from their ruling lines, each one's grid from its rules; every cell of a
+               ruled grid recognised from its own crop (no detection).
+            3. Full-page OCR with the ruled tables blanked out, for the title, prose and
+               signature.
+            4. The layout model, only when that text shows bare numbers lined up outside the
+               ruled tables (a table whose rules were lost or never printed); a table it finds
+               gets its grid as in step 2, or without rules from the OCR tokens.
         """
         dpi, index = self.options.dpi, page.record.index
         with clock("upright"):
-            page = upright_page(page, recognise=self.ocr.recognise_crops)
+            page = upright_page(page, recognise=self.ocr.recognise_prose_crops)
         image = page.image
         with clock("layout"):
-            table_regions = [r for r in self.layout.predict(image, dpi) if r.label in _TABLE_LABELS]
-        with clock("grid"):
-            grids = [self.grid.predict(image, r.bbox, [], index, dpi=dpi) for r in table_regions]
-        ruled = [t for t in grids if t.ruled and t.cells]
-        with clock("ocr_cells"):
-            ruled = [read_table_cells(t, image, self.ocr.recognise_crops, dpi) for t in ruled]
+            found = self.layout.ruled_tables(image, dpi)
+        ruled, unruled_regions = self._read_ruled_grids(image, found, index, clock)
         with clock("ocr"):
             prose_tokens = _ocr_ink_bands(_blank_out(image, [t.bbox for t in ruled]), self.ocr.predict)
-        with clock("grid"):
-            unruled = [
-                self.grid.predict(image, region.bbox, prose_tokens, index, dpi=dpi)
-                for region, grid in zip(table_regions, grids)
-                if not (grid.ruled and grid.cells)
+        with clock("layout"):
+            regions = self.layout.predict(image, dpi, tokens=prose_tokens, ruled=found)
+            table_regions = [r for r in regions if r.label in _TABLE_LABELS]
+        new_regions = [r for r in table_regions if r.bbox not in {f.bbox for f in found}]
+        if new_regions:
+            more_ruled, more_unruled = self._read_ruled_grids(image, new_regions, index, clock)
+            # Their cells are read from crops: the page's OCR of the same text would be read twice.
+            prose_tokens = [
+                t for t in prose_tokens if not any(r.bbox.contains_point(*t.bbox.center) for r in more_ruled)
             ]
+            ruled += more_ruled
+            unruled_regions += more_unruled
+        with clock("grid"):
+            unruled = [self.grid.predict(image, r.bbox, prose_tokens, index, dpi=dpi) for r in unruled_regions]
         tables = sorted(ruled + [t for t in unruled if t.cells], key=lambda t: (t.bbox.y1, t.bbox.x1))
         cell_tokens = [
             TextToken(text=c.text, bbox=c.bbox, score=c.score) for t in ruled for c in t.cells if c.text
@@ -160,6 +168,21 @@ class Pipeline:
                 "timings": clock.seconds,
             }
         )
+
+    def _read_ruled_grids(
+        self, image: np.ndarray, regions: list[LayoutRegion], index: int, clock: _StageClock
+    ) -> tuple[list[Table], list[LayoutRegion]]:
+        """The ruled grids of table regions with their cells read from crops; and the regions without one."""
+        dpi = self.options.dpi
+        with clock("grid"):
+            grids = [self.grid.predict(image, r.bbox, [], index, dpi=dpi) for r in regions]
+        with clock("ocr_cells"):
+            ruled = [
+                read_table_cells(t, image, self.ocr.recognise_crops, dpi, recognise_text=self.ocr.recognise_prose_crops)
+                for t in grids
+                if t.ruled and t.cells
+            ]
+        return ruled, [r for r, t in zip(regions, grids, strict=True) if not (t.ruled and t.cells)]
 
     def extract(self, doc: InputDocument) -> DocumentResult:
         """Everything the pipeline can say about one document; errors are recorded, not raised."""
@@ -250,13 +273,16 @@ def _ocr_ink_bands(image: np.ndarray, predict: Callable[[np.ndarray], list[TextT
     the (blanked) table. The runs of rows holding ink are stacked into one shorter image, read
     in one call, and the tokens moved back to their rows on the page.
     """
-    gray = image if image.ndim == 2 else image.mean(axis=2)
+    # The grey level times `channels`: the sum of R, G and B, kept in integers (a float mean of
+    # a page costs more than the OCR's own preprocessing).
+    channels = 1 if image.ndim == 2 else 3
+    gray = image.astype(np.uint16) if image.ndim == 2 else image[..., 0].astype(np.uint16) + image[..., 1] + image[..., 2]
     paper = float(np.percentile(gray, 90))
     # Rows are judged on the middle of the width (a scan's page edges and gutter shadow run
     # down every row) and need a few ink pixels (specks of noise are everywhere on a scan).
     width = gray.shape[1]
     middle = gray[:, int(0.06 * width) : int(0.94 * width)]
-    rows = np.flatnonzero((middle < paper - 60).sum(axis=1) >= _BAND_MIN_INK)
+    rows = np.flatnonzero((middle < paper - 60 * channels).sum(axis=1) >= _BAND_MIN_INK)
     if not len(rows):
         return []
     pad = _BAND_GAP // 2

@@ -347,3 +347,39 @@ def test_blank_cell_under_a_broken_thick_rule_is_blank():
     page, table = _row_of_cells([gray])
     assert _crops_read(page, table) == []
     assert read_table_cells(table, page, lambda crops: [("1", 0.99) for _ in crops], 200.0).cells[0].text == ""
+
+
+def test_wide_label_lines_are_read_by_the_text_recogniser_and_numbers_by_the_cell_recogniser():
+    # Four cells: a label, a numbered label, a label the text recogniser is unsure of, a number.
+    # The three label lines are wide and go to the (faster) text recogniser. Its reading with a
+    # digit and its unsure reading are read again by the cell recogniser, with the number.
+    font = ImageFont.truetype(_FONTS[0], 24) if _FONTS else ImageFont.load_default(24)
+    widths, texts = [300, 300, 300, 110], ["行政复议申请", "1.信访举报投诉", "不予公开的情形", "12"]
+    page = np.full((60, 20 + sum(widths), 3), 235, dtype=np.uint8)
+    image, cells, x = Image.fromarray(page), [], 10
+    draw = ImageDraw.Draw(image)
+    for i, (width, text) in enumerate(zip(widths, texts)):
+        draw.rectangle((x, 5, x + width - 1, 50), outline=(40, 40, 40), width=2)
+        draw.text((x + 10, 28), text, font=font, fill=(0, 0, 0), anchor="lm")
+        cells.append(Cell(row=0, col=i, text="", bbox=BBox(x1=x, y1=5, x2=x + width, y2=51), page=0))
+        x += width
+    table = Table(n_rows=1, n_cols=4, cells=cells, pages=[0], bbox=BBox(x1=10, y1=5, x2=x, y2=51))
+    calls: dict[str, list[int]] = {"text": [], "cell": []}
+
+    def recogniser(name: str, readings: list[tuple[str, float]]):
+        def recognise(crops):
+            calls[name].append(len(crops))
+            return readings[: len(crops)]
+
+        return recognise
+
+    out = read_table_cells(
+        table,
+        np.array(image),
+        recogniser("cell", [("1.信访举报投诉", 0.95), ("不予公开的情形", 0.93), ("12", 0.99)]),
+        200.0,
+        recognise_text=recogniser("text", [("行政复议申请", 0.96), ("1.信访举报投诉", 0.97), ("不予公开的请形", 0.6)]),
+    )
+    assert calls == {"text": [3], "cell": [3]}
+    assert [c.text for c in out.cells] == texts
+    assert [c.score for c in out.cells] == [0.96, 0.95, 0.93, 0.99]

@@ -87,6 +87,16 @@ def test_ruled_table_is_found_from_its_lines_alone():
     assert table.bbox.iou(BBox(x1=100, y1=200, x2=1000, y2=440)) > 0.97
 
 
+def test_ruled_table_inside_a_page_frame_is_found():
+    # A frame ruled round the whole page holds the table: the table's rules are a network of
+    # their own inside the frame's, and are found as a table of their own (not only the frame).
+    page = _page_with_table()
+    page[10:14, 10:-10] = page[-14:-10, 10:-10] = 0
+    page[10:-10, 10:14] = page[10:-10, -14:-10] = 0
+    boxes = [t.bbox for t in find_ruled_tables(page, 200.0)]
+    assert any(b.iou(BBox(x1=100, y1=200, x2=1000, y2=440)) > 0.97 for b in boxes)
+
+
 def test_one_row_table_keeps_its_label_where_both_row_rules_break():
     # The last row of a table continued on a page, on a poor copy: both row rules break between
     # the label and the first value column, so the label's part of the rules is a network of
@@ -208,3 +218,19 @@ def test_scanned_page_always_runs_the_model():
     engine = _RecordedEngine(_model_table_below())
     LayoutStage(engine=engine).predict(_page_with_table(), 200.0)
     assert engine.calls == 1
+
+
+def test_an_ocr_line_of_spaced_numbers_outside_the_rules_runs_the_model():
+    # A scan's OCR reads a row without rules as one text line: its words are the numbers.
+    engine = _RecordedEngine(_model_table_below())
+    line = [_token("3 12 0 7 25", (150, 560, 950, 590))]
+    LayoutStage(engine=engine).predict(_page_with_table(), 200.0, tokens=line)
+    assert engine.calls == 1
+
+
+def test_an_ocr_line_of_prose_with_numbers_skips_the_model():
+    # Prose spaces its numbers between words: one or two numbers on a line are not a table.
+    engine = _RecordedEngine(_model_table_below())
+    line = [_token("2024 年共收到申请 12 件", (150, 560, 950, 590))]
+    LayoutStage(engine=engine).predict(_page_with_table(), 200.0, tokens=line)
+    assert engine.calls == 0

@@ -42,7 +42,7 @@ def _turned(page: PageImage, clockwise: int) -> PageImage:
 def _recogniser():
     from extractor.stages.ocr import OcrStage, RapidOcrOptions
 
-    return OcrStage(RapidOcrOptions(threads=1)).recognise_crops
+    return OcrStage(RapidOcrOptions(threads=1)).recognise_prose_crops
 
 
 @pytest.mark.parametrize("clockwise", [90, 270])
@@ -80,7 +80,7 @@ def test_straight_page_is_left_alone() -> None:
 @pytest.mark.parametrize("clockwise", [0, 90, 180, 270])
 def test_turned_page_is_uprighted_with_the_recogniser(clockwise: int) -> None:
     # The page turned by 0/90/180/270° clockwise, uprighted with rapidocr reading a few lines
-    # upright and flipped. The applied rotation undoes the turn and the pixels match the original.
+    # upright and flipped (by the prose recogniser, as the pipeline does). The applied rotation undoes the turn and the pixels match the original.
     page = _table_page()
     result = upright_page(_turned(page, clockwise), recognise=_recogniser())
     assert result.record.rotation == (360 - clockwise) % 360

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from extractor.stages.components import connected_components
 from extractor.stages.grid.lines import LineParams, Segment, cluster_positions, coverage, segments
 
 _log = logging.getLogger(__name__)
@@ -203,7 +204,7 @@ def _rule_like_cover(ink: np.ndarray, horizontal: bool, pos: float, start: float
     if s1 - s0 < 4 or p1 - p0 < 3:
         return 0.0
     strip = ink[p0:p1, s0:s1] if horizontal else ink[s0:s1, p0:p1].T
-    n, labels, stats, _ = cv2.connectedComponentsWithStats((strip > 0).astype(np.uint8), connectivity=8)
+    n, labels, stats, _ = connected_components(strip > 0)
     rows = strip.shape[0]
     centre = int(round(pos)) - p0
     covered = np.zeros(strip.shape[1], dtype=bool)
@@ -261,9 +262,7 @@ def _separate_texts(
         return False
     # Nor may one piece of text lie across the edge (a "0" centred on it has a blank hole there).
     lo = max(0, p - 3 * far)
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(
-        np.ascontiguousarray(text[lo : p + 3 * far, s0:s1]).astype(np.uint8), connectivity=8
-    )
+    _, labels, stats, _ = connected_components(np.ascontiguousarray(text[lo : p + 3 * far, s0:s1]))
     first, last = stats[1:, cv2.CC_STAT_TOP] + lo, stats[1:, cv2.CC_STAT_TOP] + stats[1:, cv2.CC_STAT_HEIGHT] + lo
     if np.any((first <= p - near) & (last > p + near)):
         return False

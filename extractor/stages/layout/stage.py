@@ -57,10 +57,11 @@ class LayoutOptions(BaseModel):
 
     engine: RapidCdlaOptions = Field(default_factory=RapidCdlaOptions, description="layout model options")
     ruled_tables: bool = Field(True, description="also find tables from their ruling lines")
-    digital_fast_path: bool = Field(
+    fast_path: bool = Field(
         True,
-        description="born-digital pages (given their text layer): skip the layout model when the ruling "
-        "lines account for every table, i.e. no row or column of bare numbers lies outside the ruled tables",
+        description="skip the layout model when the ruling lines account for every table, i.e. the page's "
+        "text (a born-digital page's text layer, or a scan's OCR outside its ruled tables) has no row or "
+        "column of bare numbers outside the ruled tables",
     )
 
 
@@ -171,30 +172,45 @@ class LayoutStage:
             self._engine = create_layout_engine(self.options.engine)
         return self._engine
 
-    def predict(self, image: np.ndarray, dpi: float, tokens: list[TextToken] | None = None) -> list[LayoutRegion]:
+    def ruled_tables(self, image: np.ndarray, dpi: float) -> list[LayoutRegion]:
+        """The page's tables found from their ruling lines alone, parts joined, in reading order."""
+        if not self.options.ruled_tables:
+            return []
+        return merge_regions([], find_ruled_tables(image, dpi))
+
+    def predict(
+        self,
+        image: np.ndarray,
+        dpi: float,
+        tokens: list[TextToken] | None = None,
+        ruled: list[LayoutRegion] | None = None,
+    ) -> list[LayoutRegion]:
         """Regions of one page in reading order.
 
         Steps:
-            1. Tables from their ruling lines.
-            2. Born-digital fast path: with the page's text layer (`tokens`) and no row or column
-               of bare numbers outside the ruled tables, the ruled tables are the page's tables and
-               the model is not run. The model costs more than the rest of a digital page
-               together, and on these pages it only confirms the rules; its text and title
-               regions are used by no later stage.
+            1. Tables from their ruling lines (unless given as `ruled`).
+            2. Fast path: with the page's text (`tokens`) and no row or column of bare numbers
+               outside the ruled tables, the ruled tables are the page's tables and the model is
+               not run. The model costs more than the rest of a digital page together, and on
+               these pages it only confirms the rules; its text and title regions are used by no
+               later stage.
             3. Otherwise the layout model, merged with the ruled tables (:func:`merge_regions`).
 
         Args:
             image: the page, RGB (or greyscale) uint8.
             dpi: resolution of `image` (the line detector's kernel lengths scale with it).
-            tokens: the page's text-layer tokens on a born-digital page; None for a scan (the
-                model always runs: OCR tokens come after layout, and scans lose their rules).
+            tokens: the page's text: a born-digital page's text layer, or a scan's OCR tokens
+                outside its ruled tables (a table whose rules were lost is read there). None
+                always runs the model.
+            ruled: the ruled tables of `image`, when :meth:`ruled_tables` gave them already.
 
         Returns:
             Layout regions with CDLA labels (``text``, ``title``, ``table``, ``figure``, ...),
             boxes in page pixels. On the fast path only the ruled tables.
         """
-        ruled = find_ruled_tables(image, dpi) if self.options.ruled_tables else []
-        if tokens is not None and self.options.digital_fast_path and self.options.ruled_tables:
+        if ruled is None:
+            ruled = self.ruled_tables(image, dpi)
+        if tokens is not None and self.options.fast_path and self.options.ruled_tables:
             if not looks_tabular(loose_numbers(tokens, ruled)):
                 _log.debug("layout: %d ruled tables, model skipped", len(ruled))
                 return merge_regions([], ruled)
@@ -204,13 +220,26 @@ class LayoutStage:
 
 
 def loose_numbers(tokens: list[TextToken], tables: list[LayoutRegion]) -> list[TextToken]:
-    """Tokens that are bare numbers with their centre outside every one of `tables`."""
+    """Bare numbers with their centre outside every one of `tables`.
+
+    A token holding several words (an OCR text line: "0 0 3 12") gives one per word, each with
+    its share of the token's width.
+    """
     loose = []
     for token in tokens:
-        if not _BARE_NUMBER.fullmatch(token.text) or not any(c.isdigit() for c in token.text):
-            continue
-        if not any(t.bbox.contains_point(*token.bbox.center) for t in tables):
-            loose.append(token)
+        words = token.text.split()
+        step = token.bbox.width / max(1, len(token.text))
+        start = 0
+        for word in words:
+            at = token.text.index(word, start)
+            start = at + len(word)
+            if not _BARE_NUMBER.fullmatch(word) or not any(c.isdigit() for c in word):
+                continue
+            box = token.bbox.model_copy(
+                update={"x1": token.bbox.x1 + at * step, "x2": token.bbox.x1 + start * step}
+            )
+            if not any(t.bbox.contains_point(*box.center) for t in tables):
+                loose.append(token.model_copy(update={"text": word, "bbox": box}))
     return loose
 
 

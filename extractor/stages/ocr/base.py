@@ -63,6 +63,11 @@ class OcrEngine(ABC):
             for a crop where nothing was read.
         """
 
+    def recognise_prose_crops(self, images: list[np.ndarray]) -> list[tuple[str, float]]:
+        """As `recognise_crops`, for lines of prose (titles, paragraphs): an engine may read
+        them with a faster recogniser than table cells, whose numbers must be exact."""
+        return self.recognise_crops(images)
+
     def predict(self, image: np.ndarray) -> list[TextToken]:
         """Full-page OCR: tokens with boxes in pixels of `image`."""
         return self.to_tokens(self.content(image))
@@ -157,3 +162,13 @@ class OcrStage:
         if self.engine is None:
             raise RuntimeError("the OCR stage is disabled")
         return self.engine.recognise_crops(images)
+
+    def recognise_prose_crops(self, images: list[np.ndarray]) -> list[tuple[str, float]]:
+        """Recognition only of prose lines, with the engine's prose recogniser.
+
+        Raises:
+            RuntimeError: the stage is disabled.
+        """
+        if self.engine is None:
+            raise RuntimeError("the OCR stage is disabled")
+        return self.engine.recognise_prose_crops(images)

@@ -176,15 +176,24 @@ class RapidOcrEngine(OcrEngine):
         Each crop should hold one line of text (a table cell's content, tightly cropped with a
         few pixels of margin). Crops with no pixels give ``("", 0.0)``.
         """
-        results: list[tuple[str, float]] = [("", 0.0)] * len(images)
-        keep = [i for i, im in enumerate(images) if im.size > 0 and min(im.shape[:2]) > 1]
-        if not keep:
-            return results
-        # rapidocr's public recognition entry point; it batches by width (rec_batch_num).
-        out = self._ocr.recognize_txt([_to_bgr(images[i]) for i in keep])
-        for i, text, score in zip(keep, out.txts, out.scores, strict=True):
-            results[i] = (normalise_text(text), float(score))
+        return _recognise(self._ocr, images)
+
+    def recognise_prose_crops(self, images: list[np.ndarray]) -> list[tuple[str, float]]:
+        """As `recognise_crops`, with the prose recogniser (`prose_recogniser`)."""
+        return _recognise(self._prose, images)
+
+
+def _recognise(ocr, images: list[np.ndarray]) -> list[tuple[str, float]]:
+    """Recognition only of text-line crops by a RapidOCR instance; ``("", 0.0)`` for empty crops."""
+    results: list[tuple[str, float]] = [("", 0.0)] * len(images)
+    keep = [i for i, im in enumerate(images) if im.size > 0 and min(im.shape[:2]) > 1]
+    if not keep:
         return results
+    # rapidocr's public recognition entry point; it batches by width (rec_batch_num).
+    out = ocr.recognize_txt([_to_bgr(images[i]) for i in keep])
+    for i, text, score in zip(keep, out.txts, out.scores, strict=True):
+        results[i] = (normalise_text(text), float(score))
+    return results
 
 
 def raw_to_tokens(raw: RapidOcrRaw, text_score: float = 0.0) -> list[TextToken]:

@@ -248,8 +248,11 @@ def _blank_fraction(tokens: list[TextToken], image: np.ndarray) -> float:
         # Grey levels of the crop only: converting the whole page cost more than the rest of
         # the text layer together.
         crop = image[y1:y2, x1:x2]
-        crop = crop.mean(axis=2) if crop.ndim == 3 else crop
+        # The grey level times `channels` (the channels' sum, in integers: a float mean cost
+        # as much as the rest of this check).
+        channels = 1 if crop.ndim == 2 else 3
+        crop = crop if crop.ndim == 2 else crop[..., 0].astype(np.uint16) + crop[..., 1] + crop[..., 2]
         # Ink is anything clearly darker than the crop's own background (robust to grey paper).
-        if crop.size == 0 or (crop < np.percentile(crop, 95) - 60).mean() < _MIN_INK_FRACTION:
+        if crop.size == 0 or (crop < np.percentile(crop, 95) - 60 * channels).mean() < _MIN_INK_FRACTION:
             blank += 1
     return blank / len(sample)

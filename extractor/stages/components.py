@@ -1,0 +1,31 @@
+"""Connected components of a binary mask, as the stages use them (8-connected, with stats)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+# Largest label a 16-bit label image holds (label 0 is the background).
+_MAX_16_BIT = 65535
+
+
+def connected_components(mask: np.ndarray, min_pixels: int = 1) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """``cv2.connectedComponentsWithStats(mask, connectivity=8)``: count, labels, stats, centroids.
+
+    OpenCV computes the stats about three times faster with 16-bit labels than with 32-bit ones
+    (11 against 30 ms on the rules of a 200 dpi page, 4 against 13 on a table's), so they are
+    used whenever the count surely fits. It is at most one per 2 x 2 block (8-connected
+    components do not touch), and at most the mask's ink over `min_pixels` (the fewest pixels a
+    component can hold: a rule opened with a k-pixel kernel holds k) plus the pieces a crop's
+    edge cut smaller, which touch the edge (at most one per two pixels of it).
+
+    Args:
+        mask: non-zero is foreground; bool or uint8.
+        min_pixels: every component of `mask`, but those cut by its edge, holds at least this
+            many pixels.
+    """
+    mask = mask.astype(np.uint8) if mask.dtype != np.uint8 else mask
+    h, w = mask.shape
+    most = min(cv2.countNonZero(mask) // max(1, min_pixels) + h + w, ((h + 1) // 2) * ((w + 1) // 2))
+    ltype = cv2.CV_16U if most < _MAX_16_BIT else cv2.CV_32S
+    return cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=ltype)
