@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from extractor.datamodel import Table
 from extractor.stages.grid.join import join_continued
-from extractor.stages.grid.split import split_merged_values
+from extractor.stages.grid.split import split_lost_columns, split_merged_values
 from extractor.stages.grid.stage import GridOptions, GridStage
 
 # Options type -> stage class; build with :func:`create_grid_stage`.
@@ -34,8 +34,9 @@ def create_grid_stage(options: GridOptions) -> GridStage:
 
 
 def document_tables(tables: list[Table]) -> list[Table]:
-    """A document's tables as the assembler takes them: joined across pages, merged values split."""
-    return [split_merged_values(t) for t in join_continued(tables)]
+    """A document's tables as the assembler takes them: joined across pages, merged values split
+    (cells merged in one row, then columns whose rules were lost in every row)."""
+    return [split_lost_columns(split_merged_values(t)) for t in join_continued(tables)]
 
 
 __all__ = ["GridOptions", "GridStage", "create_grid_stage", "document_tables", "get_grid_registry", "join_continued"]

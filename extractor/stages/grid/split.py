@@ -58,5 +58,55 @@ def split_merged_values(table: Table) -> Table:
     return table.model_copy(update={"cells": cells})
 
 
+def split_lost_columns(table: Table) -> Table:
+    """The table with each column whose rules were lost from top to bottom split into the columns
+    it holds.
+
+    A grid column about `k` times as wide as the table's value columns (k ≥ 2), with a one-row
+    cell in it that reads as `k` values side by side ("0 0 0"), stands for `k` columns: each such
+    cell becomes `k` cells (as in :func:`split_merged_values`), and every other cell over the
+    column spans the `k` columns (a header printed over them, read as one).
+    """
+    typical = _value_column_width(table)
+    if typical is None:
+        return table
+    for col in range(table.n_cols - 1, -1, -1):
+        own = [c for c in table.cells if c.col == col and c.col_span == 1]
+        width = max((c.bbox.width for c in own), default=0.0)
+        k = round(width / typical)
+        if k < 2 or abs(width - k * typical) > 0.25 * typical:
+            continue
+        if not any(c.row_span == 1 and side_by_side(c.text, k) for c in own):
+            continue
+        table = _widen_column(table, col, k)
+        _log.info("split a column %d values wide on page %d", k, table.pages[0])
+    return table
+
+
+def _value_column_width(table: Table) -> float | None:
+    """The median width of the table's columns that hold a single value in a cell of their own."""
+    widths = sorted(
+        c.bbox.width for c in table.cells if c.col_span == 1 and _ONE_VALUE.fullmatch(_nfkc(c.text).strip() or " ")
+    )
+    return widths[len(widths) // 2] if widths else None
+
+
+def _widen_column(table: Table, col: int, k: int) -> Table:
+    cells: list[Cell] = []
+    for cell in table.cells:
+        if cell.col > col:
+            cells.append(cell.model_copy(update={"col": cell.col + k - 1}))
+        elif cell.col + cell.col_span <= col:
+            cells.append(cell)
+        elif cell.col == col and cell.col_span == cell.row_span == 1 and (parts := side_by_side(cell.text, k)):
+            width = cell.bbox.width / k
+            for i, part in enumerate(parts):
+                box = cell.bbox.model_copy(update={"x1": cell.bbox.x1 + i * width, "x2": cell.bbox.x1 + (i + 1) * width})
+                cells.append(split_part(cell, part, col=col + i, bbox=box))
+        else:
+            cells.append(cell.model_copy(update={"col_span": cell.col_span + k - 1}))
+    return table.model_copy(update={"cells": cells, "n_cols": table.n_cols + k - 1})
+
+
 def _nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
