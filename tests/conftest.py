@@ -1,10 +1,11 @@
-"""Fixtures shared by test packages that talk to the real PostgreSQL on localhost."""
+"""Fixtures shared by test packages: the real PostgreSQL on localhost, a recorded layout model."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
 
+import numpy as np
 import pytest
 
 # Where the local PostgreSQL is (CI starts it; see .ci/run), as a URL to its admin database.
@@ -25,3 +26,20 @@ def fresh_pg_database() -> Callable[[str], str]:
         return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
     return make
+
+
+class RecordedLayoutEngine:
+    """A layout engine replaying one raw output (as `RapidCdlaEngine.raw` gives), counting its calls."""
+
+    def __init__(self, raw: dict) -> None:
+        self.raw_output, self.calls = raw, 0
+
+    def raw(self, image: np.ndarray) -> dict:
+        self.calls += 1
+        return self.raw_output
+
+
+@pytest.fixture
+def recorded_layout_engine() -> type[RecordedLayoutEngine]:
+    """The class of a layout engine that replays a recorded output and counts how often it was asked."""
+    return RecordedLayoutEngine

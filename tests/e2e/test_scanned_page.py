@@ -5,7 +5,6 @@ from __future__ import annotations
 import glob
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
@@ -15,17 +14,6 @@ from extractor.stages.rasterise import open_document
 
 _FONTS = sorted(glob.glob("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"))
 _ROW_NUMBERS = ["3", "12", "0", "7", "25"]
-
-
-class _RecordedEngine:
-    """A layout engine replaying one raw output, counting how often it was asked."""
-
-    def __init__(self, raw: dict) -> None:
-        self.raw_output, self.calls = raw, 0
-
-    def raw(self, image: np.ndarray) -> dict:
-        self.calls += 1
-        return self.raw_output
 
 
 def _scan(path: Path, borderless_row: bool) -> Path:
@@ -52,9 +40,9 @@ def pipeline() -> Pipeline:
     return Pipeline()
 
 
-def _understand(pipeline: Pipeline, path: Path) -> tuple[list, int]:
+def _understand(pipeline: Pipeline, path: Path, engine_type: type) -> tuple[list, int]:
     # The model "finds" the borderless row as a table (the recorded output), whenever it is asked.
-    engine = _RecordedEngine(
+    engine = engine_type(
         {"width": 1400, "height": 1000, "boxes": [[150, 560, 1150, 680]], "class_names": ["table"], "scores": [0.9]}
     )
     pipeline._layout = LayoutStage(engine=engine)
@@ -63,15 +51,17 @@ def _understand(pipeline: Pipeline, path: Path) -> tuple[list, int]:
     return record.tables, engine.calls
 
 
-def test_scanned_page_whose_tables_are_ruled_skips_the_layout_model(pipeline, tmp_path):
-    tables, calls = _understand(pipeline, _scan(tmp_path / "ruled.png", borderless_row=False))
+def test_scanned_page_whose_tables_are_ruled_skips_the_layout_model(pipeline, tmp_path, recorded_layout_engine):
+    tables, calls = _understand(pipeline, _scan(tmp_path / "ruled.png", borderless_row=False), recorded_layout_engine)
     assert calls == 0
     (table,) = tables
     assert table.ruled and sorted(c.text for c in table.cells) == sorted(str(10 * r + c + 1) for r in range(3) for c in range(3))
 
 
-def test_scanned_page_with_a_row_of_numbers_outside_the_rules_runs_the_layout_model(pipeline, tmp_path):
-    tables, calls = _understand(pipeline, _scan(tmp_path / "borderless.png", borderless_row=True))
+def test_scanned_page_with_a_row_of_numbers_outside_the_rules_runs_the_layout_model(
+    pipeline, tmp_path, recorded_layout_engine
+):
+    tables, calls = _understand(pipeline, _scan(tmp_path / "borderless.png", borderless_row=True), recorded_layout_engine)
     assert calls == 1
     ruled, borderless = tables
     assert ruled.ruled and len(ruled.cells) == 9

@@ -162,17 +162,6 @@ def test_a_part_of_a_table_reaching_out_of_it_widens_the_table():
     assert [t.bbox.as_list() for t in tables] == [[227, 250, 1478, 1981]]
 
 
-class _RecordedEngine:
-    """A layout engine replaying one raw output, counting how often it was asked."""
-
-    def __init__(self, raw: dict) -> None:
-        self.raw_output, self.calls = raw, 0
-
-    def raw(self, image: np.ndarray) -> dict:
-        self.calls += 1
-        return self.raw_output
-
-
 def _token(text: str, box: tuple[float, float, float, float]) -> TextToken:
     return TextToken(text=text, bbox=BBox.from_list(box), score=1.0)
 
@@ -182,10 +171,10 @@ def _model_table_below() -> dict:
     return {"width": 1200, "height": 700, "boxes": [[100, 500, 1000, 640]], "class_names": ["table"], "scores": [0.9]}
 
 
-def test_digital_page_whose_tables_are_ruled_skips_the_model():
+def test_digital_page_whose_tables_are_ruled_skips_the_model(recorded_layout_engine):
     # A born-digital page: a heading, prose with a spaced number, a ruled table holding numbers.
     # The ruled table is the page's only table and the layout model is never run.
-    engine = _RecordedEngine(_model_table_below())
+    engine = recorded_layout_engine(_model_table_below())
     tokens = [_token("关于全年共办理", (100, 60, 500, 90)), _token("12", (510, 60, 540, 90)), _token("件", (550, 60, 580, 90))]
     tokens += [_token(str(i), (150 + 300 * i, 220, 200 + 300 * i, 260)) for i in range(3)]
     regions = LayoutStage(engine=engine).predict(_page_with_table(), 200.0, tokens=tokens)
@@ -193,44 +182,44 @@ def test_digital_page_whose_tables_are_ruled_skips_the_model():
     assert [r.label for r in regions] == ["table"] and regions[0].bbox.y2 < 450
 
 
-def test_digital_page_with_a_row_of_numbers_outside_the_rules_runs_the_model():
+def test_digital_page_with_a_row_of_numbers_outside_the_rules_runs_the_model(recorded_layout_engine):
     # The same page with a row of five bare numbers under the ruled table: a table without rules.
     # The model runs and its table is kept beside the ruled one.
-    engine = _RecordedEngine(_model_table_below())
+    engine = recorded_layout_engine(_model_table_below())
     row = [_token(str(i), (150 + 150 * i, 560, 190 + 150 * i, 590)) for i in range(5)]
     regions = LayoutStage(engine=engine).predict(_page_with_table(), 200.0, tokens=row)
     assert engine.calls == 1
     assert [r.bbox.y1 for r in regions if r.label == "table"] == [pytest.approx(200, abs=3), 500]
 
 
-def test_a_column_of_numbers_outside_the_rules_runs_the_model():
+def test_a_column_of_numbers_outside_the_rules_runs_the_model(recorded_layout_engine):
     # Three bare numbers under each other, left of the ruled table's rows: a ruleless column.
     # The model is asked.
-    engine = _RecordedEngine(_model_table_below())
+    engine = recorded_layout_engine(_model_table_below())
     column = [_token(str(i), (20, 500 + 40 * i, 60, 530 + 40 * i)) for i in range(3)]
     LayoutStage(engine=engine).predict(_page_with_table(), 200.0, tokens=column)
     assert engine.calls == 1
 
 
-def test_scanned_page_always_runs_the_model():
+def test_scanned_page_always_runs_the_model(recorded_layout_engine):
     # No text layer (tokens None): OCR comes after layout, so the rules cannot be checked against text.
     # The model runs even though the page's table is ruled.
-    engine = _RecordedEngine(_model_table_below())
+    engine = recorded_layout_engine(_model_table_below())
     LayoutStage(engine=engine).predict(_page_with_table(), 200.0)
     assert engine.calls == 1
 
 
-def test_an_ocr_line_of_spaced_numbers_outside_the_rules_runs_the_model():
+def test_an_ocr_line_of_spaced_numbers_outside_the_rules_runs_the_model(recorded_layout_engine):
     # A scan's OCR reads a row without rules as one text line: its words are the numbers.
-    engine = _RecordedEngine(_model_table_below())
+    engine = recorded_layout_engine(_model_table_below())
     line = [_token("3 12 0 7 25", (150, 560, 950, 590))]
     LayoutStage(engine=engine).predict(_page_with_table(), 200.0, tokens=line)
     assert engine.calls == 1
 
 
-def test_an_ocr_line_of_prose_with_numbers_skips_the_model():
+def test_an_ocr_line_of_prose_with_numbers_skips_the_model(recorded_layout_engine):
     # Prose spaces its numbers between words: one or two numbers on a line are not a table.
-    engine = _RecordedEngine(_model_table_below())
+    engine = recorded_layout_engine(_model_table_below())
     line = [_token("2024 年共收到申请 12 件", (150, 560, 950, 590))]
     LayoutStage(engine=engine).predict(_page_with_table(), 200.0, tokens=line)
     assert engine.calls == 0

@@ -159,9 +159,7 @@ class OcrStage:
         Raises:
             RuntimeError: the stage is disabled.
         """
-        if self.engine is None:
-            raise RuntimeError("the OCR stage is disabled")
-        return self.engine.recognise_crops(images)
+        return self._enabled_engine().recognise_crops(images)
 
     def recognise_prose_crops(self, images: list[np.ndarray]) -> list[tuple[str, float]]:
         """Recognition only of prose lines, with the engine's prose recogniser.
@@ -169,6 +167,9 @@ class OcrStage:
         Raises:
             RuntimeError: the stage is disabled.
         """
+        return self._enabled_engine().recognise_prose_crops(images)
+
+    def _enabled_engine(self) -> OcrEngine:
         if self.engine is None:
             raise RuntimeError("the OCR stage is disabled")
-        return self.engine.recognise_prose_crops(images)
+        return self.engine
