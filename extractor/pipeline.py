@@ -145,7 +145,8 @@ class Pipeline:
         with clock("layout"):
             regions = self.layout.predict(image, dpi, tokens=prose_tokens, ruled=found)
             table_regions = [r for r in regions if r.label in _TABLE_LABELS]
-        new_regions = [r for r in table_regions if r.bbox not in {f.bbox for f in found}]
+        found_boxes = {f.bbox for f in found}
+        new_regions = [r for r in table_regions if r.bbox not in found_boxes]
         if new_regions:
             more_ruled, more_unruled = self._read_ruled_grids(image, new_regions, index, clock)
             # Their cells are read from crops: the page's OCR of the same text would be read twice.

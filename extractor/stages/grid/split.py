@@ -84,7 +84,7 @@ def split_lost_columns(table: Table) -> Table:
 
 
 def _value_column_width(table: Table) -> float | None:
-    """The median width of the table's columns that hold a single value in a cell of their own."""
+    """The median width of the table's one-column cells holding a single value (a value column's width)."""
     widths = sorted(
         c.bbox.width for c in table.cells if c.col_span == 1 and _ONE_VALUE.fullmatch(_nfkc(c.text).strip() or " ")
     )

