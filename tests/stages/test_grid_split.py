@@ -13,6 +13,7 @@ def test_values_and_the_piece_of_the_lost_rule_between_them():
     assert side_by_side("0 1 0", 3) == ["0", "1", "0"]
     assert side_by_side("3 12", 2) == ["3", "12"]
     assert side_by_side("0 0 l0", 3) == ["0", "0", "0"] and side_by_side("0 10", 2) == ["0", "10"]
+    assert side_by_side("01 0", 2) == ["0", "0"] and side_by_side("05 0", 2) == ["05", "0"]
     assert side_by_side("0 5 0", 2) is None
     assert side_by_side("12", 2) is None
 

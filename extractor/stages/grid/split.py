@@ -15,6 +15,7 @@ _ONE_VALUE = re.compile(r"[+\-−]?\d+(?:\.\d+)?|[/\-—–－]")
 # What is left of a lost rule between two values, as the recogniser reads it.
 _RULE_MARK = frozenset("|lI1丨!")
 _STUCK_MARKS = "|lI丨!"
+_ZERO_AND_RULE = re.compile(r"^0[1|lI丨!]+$")
 
 
 def side_by_side(text: str, n: int) -> list[str] | None:
@@ -23,8 +24,9 @@ def side_by_side(text: str, n: int) -> list[str] | None:
     parts = text.split()
     if n >= 2 and len(parts) == 2 * n - 1 and all(_nfkc(p) in _RULE_MARK for p in parts[1::2]):
         parts = parts[::2]
-    # A piece of a rule can stick to a value ("l0"); not a "1", which may be a digit of it.
-    parts = [_nfkc(p).strip(_STUCK_MARKS) or p for p in parts]
+    # A piece of a rule can stick to a value ("l0"); not a "1", which may be a digit of it, but
+    # for a "1" after a zero ("01"): no value is printed with a leading zero.
+    parts = [_ZERO_AND_RULE.sub("0", _nfkc(p).strip(_STUCK_MARKS)) or p for p in parts]
     if n < 2 or len(parts) != n or not all(_ONE_VALUE.fullmatch(_nfkc(p)) for p in parts):
         return None
     return parts
