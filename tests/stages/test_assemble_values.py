@@ -43,6 +43,14 @@ def test_only_change_columns_may_be_negative():
     assert parse_value("-3", ValueType.INTEGER).value is None
 
 
+def test_a_mark_before_a_zero_is_zero_with_a_note():
+    # A dash is printed for zero, and so is "0": "-0" (a dash, or a piece of rule, then a zero) is
+    # zero either way, in any column; the note sends it to review.
+    for value_type in (ValueType.INTEGER, ValueType.SIGNED_INTEGER):
+        parsed = parse_value("-0", value_type)
+        assert parsed.value == 0 and parsed.note
+
+
 def test_text_that_is_not_a_number_gives_no_value():
     # A label read into a value cell must not become a number.
     parsed = parse_value("予以公开", ValueType.INTEGER)

@@ -80,6 +80,9 @@ def parse_value(text: str, value_type: ValueType, amount_in_yuan: bool = False) 
         return ParsedValue(None, raw, f"a count with decimals: {raw!r}")
     else:
         number = int(digits)
+    if sign and number == 0:
+        # A dash (printed for zero) or a piece of rule before a "0": zero either way.
+        return ParsedValue(0, raw, note or f"a mark before a zero: {raw!r}")
     if sign:
         if value_type is not ValueType.SIGNED_INTEGER:
             return ParsedValue(None, raw, f"negative count: {raw!r}")
