@@ -13,6 +13,7 @@ from extractor.datamodel import BBox, Cell, Table
 from extractor.stages.ocr.cells import _join_fragments, _paint_mask, _text_ink, read_table_cells
 
 _FONTS = sorted(glob.glob("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"))
+_DATA = Path(__file__).parent / "test_data"
 
 
 def _cell_image(text: str, ink: int = 0, paper: int = 235, left: bool = False) -> np.ndarray:
@@ -180,6 +181,21 @@ def test_tall_cell_holding_only_a_piece_of_its_side_rule_is_blank():
     table = Table(n_rows=1, n_cols=3, cells=cells, pages=[0], bbox=BBox(x1=0, y1=5, x2=230, y2=145))
     out, _ = _read_as(page, table, "1", 0.99)
     assert [c.text for c in out.cells] == ["1", "", "1"]
+
+
+def test_a_piece_of_side_rule_beside_a_digit_is_not_read():
+    # A tall value cell of a generated hard scan (seed 71000): a "1" and, along the left side, a
+    # piece of a faint broken rule three lines high (read "11"). Beside a cell of the table's
+    # ordinary text, only the "1" is cropped for the recogniser: one line, narrow.
+    scan = np.array(Image.open(_DATA / "cell_one_beside_rule_piece_hard_scan.png").convert("RGB"))
+    page = np.full((scan.shape[0] + 60, scan.shape[1] + 130, 3), 235, dtype=np.uint8)
+    page[5:51, 0:110] = _cell_image("0")[:, :, None]
+    page[5 : 5 + scan.shape[0], 120 : 120 + scan.shape[1]] = scan
+    boxes = [BBox(x1=0, y1=5, x2=110, y2=51), BBox(x1=120, y1=5, x2=120 + scan.shape[1], y2=5 + scan.shape[0])]
+    cells = [Cell(row=0, col=i, bbox=b, page=0) for i, b in enumerate(boxes)]
+    table = Table(n_rows=1, n_cols=2, cells=cells, pages=[0], bbox=BBox(x1=0, y1=5, x2=boxes[1].x2, y2=boxes[1].y2))
+    crops = _crops_read(page, table)
+    assert len(crops) == 2 and crops[1].shape[0] < 50 and crops[1].shape[1] < 70
 
 
 def test_frame_corner_left_inside_the_crop_is_removed():

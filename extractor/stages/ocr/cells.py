@@ -427,7 +427,7 @@ def _cell_ink(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOption
         crop = cv2.cvtColor(crop, cv2.COLOR_GRAY2RGB)
     gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
     min_ink = options.min_ink_200 * scale
-    min_height = max(2, int(options.min_line_height_200 * scale))
+    min_height = _min_line_height(options, scale)
     ink, whole = _text_ink(gray, scale)
     if (ink.sum() < min_ink or not _line_spans(ink, min_height)) and _has_faint_ink(gray, min_ink, scale):
         # A faded digit can be too pale for the threshold, left as a few specks or nothing;
@@ -457,25 +457,37 @@ def _cell_ink(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOption
     return _CellInk(crop, ink, whole, spans)
 
 
+def _min_line_height(options: CellReadOptions, scale: float) -> int:
+    return max(2, int(options.min_line_height_200 * scale))
+
+
 def _typical_line_height(cells: list[_CellInk]) -> float | None:
     """Median height of the text lines of a table's cells: what one line of its text measures."""
     heights = [b - a for c in cells for a, b in c.spans]
     return float(np.median(heights)) if heights else None
 
 
-def _lone_side_rule(cell: _CellInk, line: float | None) -> bool:
-    """Whether all the cell's ink is one thin stroke along a side, far taller than the table's
-    text: a piece of a faint rule the cell box took in (read "1"). A "1" beside its rule is as
-    thin but a line high."""
+def _without_side_rules(cell: _CellInk, line: float | None, min_height: int) -> _CellInk | None:
+    """The cell without its thin strokes along a side far taller than the table's text: pieces of
+    a faint rule the cell box took in (read "1", or "11" beside a "1"). A "1" beside its rule is
+    as thin but a line high. None when nothing else is left: the cell is blank."""
     if line is None:
-        return False
-    _, stats = _components(cell.ink)
-    if len(stats) != 1:
-        return False
-    x, _, width, height = stats[0]
+        return cell
+    labels, stats = _components(cell.ink)
     band = max(4, cell.ink.shape[1] // 10)
-    along_side = x < band or x + width > cell.ink.shape[1] - band
-    return bool(along_side and width <= max(3, line / 3) and height >= 1.5 * line)
+    width = cell.ink.shape[1]
+    rules = [
+        i + 1
+        for i, (x, _, w, h) in enumerate(stats)
+        if (x < band or x + w > width - band) and w <= max(3, line / 3) and h >= 1.5 * line
+    ]
+    if not rules:
+        return cell
+    # The rule's blur, joined to it on the loose threshold, goes with it.
+    rule = cv2.dilate(np.isin(labels, rules).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    ink, whole = cell.ink & ~rule, cell.whole & ~rule
+    spans = _line_spans(ink, min_height)
+    return _CellInk(cell.crop, ink, whole, spans) if spans else None
 
 
 def _join_fragments(spans: list[tuple[int, int]], line: float | None) -> list[tuple[int, int]]:
@@ -623,13 +635,14 @@ def read_table_cells(
     prepared = {i: _cell_ink(image, cell, dpi, options) for i, cell in enumerate(table.cells)}
     inked = {i: p for i, p in prepared.items() if isinstance(p, _CellInk)}
     line = _typical_line_height(list(inked.values()))
+    min_height = _min_line_height(options, dpi / 200)
     for i, p in prepared.items():
         if isinstance(p, str):
             texts[i] = [p]
         elif isinstance(p, _Dash):
             texts[i] = [_dash_text(p, line)]
-        elif p is not None and not _lone_side_rule(p, line):
-            crops.extend(_LineCrop(i, crop) for crop in _line_crops(p, line, options))
+        elif p is not None and (kept := _without_side_rules(p, line, min_height)):
+            crops.extend(_LineCrop(i, crop) for crop in _line_crops(kept, line, options))
     results = _recognise_lines([c.image for c in crops], recognise, recognise_text, options)
     for crop, (text, score) in zip(crops, results, strict=True):
         texts.setdefault(crop.cell_index, []).append(text.strip())
