@@ -29,6 +29,7 @@ from extractor.stages.grid import GridOptions, create_grid_stage, document_table
 from extractor.stages.layout import LayoutOptions, LayoutStage
 from extractor.stages.ocr import OcrStage, RapidOcrOptions
 from extractor.stages.ocr.cells import read_table_cells
+from extractor.stages.pixels import grey_sum
 from extractor.stages.rasterise import (
     DocumentError,
     ImageSource,
@@ -274,10 +275,7 @@ def _ocr_ink_bands(image: np.ndarray, predict: Callable[[np.ndarray], list[TextT
     the (blanked) table. The runs of rows holding ink are stacked into one shorter image, read
     in one call, and the tokens moved back to their rows on the page.
     """
-    # The grey level times `channels`: the sum of R, G and B, kept in integers (a float mean of
-    # a page costs more than the OCR's own preprocessing).
-    channels = 1 if image.ndim == 2 else 3
-    gray = image.astype(np.uint16) if image.ndim == 2 else image[..., 0].astype(np.uint16) + image[..., 1] + image[..., 2]
+    gray, channels = grey_sum(image)
     paper = float(np.percentile(gray, 90))
     # Rows are judged on the middle of the width (a scan's page edges and gutter shadow run
     # down every row) and need a few ink pixels (specks of noise are everywhere on a scan).

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from extractor.stages.components import connected_components
+from extractor.stages.pixels import connected_components
 
 _log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import logging
 import re
 import unicodedata
 
-from extractor.datamodel import BBox, Cell, Table
+from extractor.datamodel import Cell, Table
 
 _log = logging.getLogger(__name__)
 
@@ -42,9 +42,8 @@ def split_merged_values(table: Table) -> Table:
     """The table with each one-row cell over `n` columns that reads as `n` values ("0 0", "3 12",
     "0 | 0") split into `n` cells, one per column.
 
-    Where the rule between value cells was lost, the grid merges them. The parts share the merged
-    cell's height and divide its width evenly (value columns are printed alike); each keeps the
-    merged text in ``merged_text``, so the assembler can send its value to review.
+    Where the rule between value cells was lost, the grid merges them. Each part keeps the merged
+    text in ``merged_text``, so the assembler can send its value to review.
     """
     cells: list[Cell] = []
     for cell in table.cells:
@@ -52,12 +51,25 @@ def split_merged_values(table: Table) -> Table:
         if parts is None:
             cells.append(cell)
             continue
-        width = cell.bbox.width / len(parts)
-        for k, part in enumerate(parts):
-            box = BBox(x1=cell.bbox.x1 + k * width, y1=cell.bbox.y1, x2=cell.bbox.x1 + (k + 1) * width, y2=cell.bbox.y2)
-            cells.append(split_part(cell, part, col=cell.col + k, col_span=1, bbox=box))
+        cells.extend(_one_cell_per_value(cell, parts))
         _log.info("split a cell over %d columns reading %r on page %d", len(parts), cell.text, cell.page)
     return table.model_copy(update={"cells": cells})
+
+
+def _one_cell_per_value(cell: Cell, parts: list[str]) -> list[Cell]:
+    """The values read side by side in `cell`, one cell each from its column on: they share its
+    height and divide its width evenly (value columns are printed alike)."""
+    width = cell.bbox.width / len(parts)
+    return [
+        split_part(
+            cell,
+            part,
+            col=cell.col + k,
+            col_span=1,
+            bbox=cell.bbox.model_copy(update={"x1": cell.bbox.x1 + k * width, "x2": cell.bbox.x1 + (k + 1) * width}),
+        )
+        for k, part in enumerate(parts)
+    ]
 
 
 def split_lost_columns(table: Table) -> Table:
@@ -101,10 +113,7 @@ def _widen_column(table: Table, col: int, k: int) -> Table:
         elif cell.col + cell.col_span <= col:
             cells.append(cell)
         elif cell.col == col and cell.col_span == cell.row_span == 1 and (parts := side_by_side(cell.text, k)):
-            width = cell.bbox.width / k
-            for i, part in enumerate(parts):
-                box = cell.bbox.model_copy(update={"x1": cell.bbox.x1 + i * width, "x2": cell.bbox.x1 + (i + 1) * width})
-                cells.append(split_part(cell, part, col=col + i, bbox=box))
+            cells.extend(_one_cell_per_value(cell, parts))
         else:
             cells.append(cell.model_copy(update={"col_span": cell.col_span + k - 1}))
     return table.model_copy(update={"cells": cells, "n_cols": table.n_cols + k - 1})

@@ -16,7 +16,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from extractor.datamodel import Cell, Table
-from extractor.stages.components import connected_components
+from extractor.stages.grid.lines import seal_mask
+from extractor.stages.pixels import connected_components
 
 _log = logging.getLogger(__name__)
 
@@ -378,8 +379,7 @@ def _without_seal(crop: np.ndarray, min_ink: float) -> np.ndarray | None:
     at 0.7 of the paper's red, pieces of the seal were left as ink; at 0.6 none were, and grey
     digits under it kept their strokes.)
     """
-    channels = crop.astype(np.int16)
-    red = channels[:, :, 0] - np.maximum(channels[:, :, 1], channels[:, :, 2]) > 40
+    red = seal_mask(crop)
     if np.count_nonzero(red) < min_ink:
         return None
     out = crop[:, :, 0].copy()

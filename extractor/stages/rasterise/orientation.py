@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from extractor.datamodel import PageRecord
-from extractor.stages.components import connected_components
+from extractor.stages.pixels import connected_components
 from extractor.stages.rasterise.source import PageImage
 
 _log = logging.getLogger(__name__)

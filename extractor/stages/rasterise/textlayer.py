@@ -20,6 +20,7 @@ import numpy as np
 import pypdfium2.raw as pdfium_c
 
 from extractor.datamodel import BBox, TextToken, TokenSource
+from extractor.stages.pixels import grey_sum
 from extractor.stages.rasterise.source import PdfSource
 
 _log = logging.getLogger(__name__)
@@ -247,11 +248,7 @@ def _blank_fraction(tokens: list[TextToken], image: np.ndarray) -> float:
         x2, y2 = min(image.shape[1], math.ceil(b.x2)), min(image.shape[0], math.ceil(b.y2))
         # Grey levels of the crop only: converting the whole page cost more than the rest of
         # the text layer together.
-        crop = image[y1:y2, x1:x2]
-        # The grey level times `channels` (the channels' sum, in integers: a float mean cost
-        # as much as the rest of this check).
-        channels = 1 if crop.ndim == 2 else 3
-        crop = crop if crop.ndim == 2 else crop[..., 0].astype(np.uint16) + crop[..., 1] + crop[..., 2]
+        crop, channels = grey_sum(image[y1:y2, x1:x2])
         # Ink is anything clearly darker than the crop's own background (robust to grey paper).
         if crop.size == 0 or (crop < np.percentile(crop, 95) - 60 * channels).mean() < _MIN_INK_FRACTION:
             blank += 1

@@ -1,4 +1,4 @@
-"""Connected components of a binary mask, as the stages use them (8-connected, with stats)."""
+"""Pixel work the stages share: connected components of a mask, grey levels in integers."""
 
 from __future__ import annotations
 
@@ -29,3 +29,15 @@ def connected_components(mask: np.ndarray, min_pixels: int = 1) -> tuple[int, np
     most = min(cv2.countNonZero(mask) // max(1, min_pixels) + h + w, ((h + 1) // 2) * ((w + 1) // 2))
     ltype = cv2.CV_16U if most < _MAX_16_BIT else cv2.CV_32S
     return cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=ltype)
+
+
+def grey_sum(image: np.ndarray) -> tuple[np.ndarray, int]:
+    """The grey level of each pixel times `k`, as uint16, and `k`: the sum of R, G and B (k = 3),
+    or a greyscale image as it is (k = 1).
+
+    A threshold of so many grey levels is compared as `k` times as many. Kept in integers: a
+    float mean of a 200 dpi page cost 0.19 s, more than the OCR's own preprocessing.
+    """
+    if image.ndim == 2:
+        return image.astype(np.uint16), 1
+    return image[..., 0].astype(np.uint16) + image[..., 1] + image[..., 2], 3
