@@ -34,12 +34,12 @@ def extract(
     batch: Annotated[str | None, typer.Option(help="name of the recorded batch; default the first path's name")] = None,
 ) -> None:
     """Run the whole pipeline in-process (no servers), write the results and record them for review."""
-    from extractor.pipeline import PipelineOptions, run_extract
+    from extractor.pipeline import PipelineOptions, pipeline_fingerprint, run_extract
     from extractor.stages.classify import ClassifyOptions, CombineMode
 
     out.mkdir(parents=True, exist_ok=True)
     options = PipelineOptions(dpi=dpi, template=template, classify=ClassifyOptions(mode=CombineMode(matcher)))
-    recorder = _open_recorder(paths, batch or paths[0].resolve().name, options.model_dump_json()) if store else None
+    recorder = _open_recorder(paths, batch or paths[0].resolve().name, pipeline_fingerprint(options)) if store else None
     try:
         summary = run_extract(paths, out, options, progress=lambda msg: typer.echo(msg, err=True),
                               on_document=recorder.record if recorder else None)

@@ -117,11 +117,14 @@ def calibrate(
     recall: Annotated[float, typer.Option(help="share of wrong fields that must be flagged")] = 0.99,
     budget: Annotated[float, typer.Option(help="largest acceptable share of fields flagged")] = 0.05,
     as_json: Annotated[bool, typer.Option("--json", help="print the curve as JSON")] = False,
+    by: Annotated[str, typer.Option(help="confidence (review threshold) | margin (decision margin, nats)")] = "confidence",
 ) -> None:
     """Print threshold → flag rate and recall of wrong fields, and the threshold to use."""
     from extractor.review.calibration import calibrate as run
 
-    result = run(truth, pred, recall_target=recall, flag_budget=budget)
+    if by not in ("confidence", "margin"):
+        raise typer.BadParameter("--by is confidence or margin")
+    result = run(truth, pred, recall_target=recall, flag_budget=budget, by=by)
     if result.documents == 0:
         typer.echo("no prediction has a truth file beside it", err=True)
         raise typer.Exit(code=1)

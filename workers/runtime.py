@@ -14,7 +14,7 @@ from functools import cache
 from celery import signals
 from sqlalchemy.orm import Session, sessionmaker
 
-from extractor.pipeline import Pipeline, PipelineOptions
+from extractor.pipeline import Pipeline, PipelineOptions, pipeline_fingerprint
 from extractor.settings import get_settings
 from extractor.storage import ContentStore, make_engine, make_sessionmaker
 from extractor.storage.results import PAGE_STAGE, finish_input_hash
@@ -47,8 +47,8 @@ def worker_name() -> str:
 
 
 def page_input_hash(sha256: str, index: int) -> str:
-    """Key of a page's output under this process's pipeline options."""
-    return _page_key(sha256, index, pipeline().options.model_dump_json())
+    """Key of a page's output under this process's code, models and pipeline options."""
+    return _page_key(sha256, index, pipeline_fingerprint(pipeline().options))
 
 
 @signals.worker_process_init.connect

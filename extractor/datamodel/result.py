@@ -24,6 +24,11 @@ class FieldValue(BaseModel):
     page: int | None = Field(None, description="0-based page the value is printed on")
     bbox: list[float] | None = Field(None, description="[x1, y1, x2, y2] in page pixels at `dpi`")
     reasons: list[str] = Field(default_factory=list, description="why the field is flagged or derived")
+    margin: float | None = Field(
+        None,
+        description="scanned value cells: nats by which the chosen reading, taken jointly with the accounting "
+        "identities, beats the best assignment with another value for this field (capped); None elsewhere",
+    )
     suggestion: int | float | None = Field(
         None,
         description="the value the accounting identities imply when this one cell alone explains a broken "

@@ -22,6 +22,14 @@ class Cell(BaseModel):
     merged_text: str | None = Field(
         None, description="text of the merged cell this one was split from, where a rule was lost on the scan"
     )
+    candidates: list[tuple[str, float]] = Field(
+        default_factory=list,
+        description="the k most probable readings over the value alphabet, with their probabilities, most "
+        "probable first; empty where the cell was not read that way (text layer, labels, decided by shape)",
+    )
+    evidence: list[str] = Field(
+        default_factory=list, description="why the cell was read as it was, e.g. 'shape:dash', 'alphabet:n-best 3'"
+    )
 
 
 class Table(BaseModel):

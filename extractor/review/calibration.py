@@ -7,6 +7,10 @@ is wrong and what would send it to review at a given confidence threshold ``t``:
   unreadable value, reader notes) and derived (inferred) values, which are queued too;
 - its confidence below ``t`` (unless the prose confirmed the reading).
 
+Scanned value cells read jointly with the identities are flagged by their margin instead
+(`ValidateOptions.decision_margin`): ``calibrate(..., by="margin")`` gives the same curve over
+margins, the other fields flagged as they were.
+
 A field that the truth has but the prediction lacks (its table was not found) is wrong and
 not flagged at any threshold: it is counted as missed and reported apart.
 """
@@ -22,7 +26,8 @@ from pydantic import BaseModel
 
 from extractor.datamodel import DocumentResult, FieldStatus
 from extractor.evaluation.compare import truth_values, values_match
-from extractor.stages.validate import LOW_CONFIDENCE, PROSE_CONFIRMED
+from extractor.stages.validate import HOW_READ, LOW_CONFIDENCE, PROSE_CONFIRMED, ValidateOptions
+from extractor.stages.validate.joint import IDENTITY_CHOSEN, LOW_MARGIN
 from extractor.templates import ValueType, get_template
 
 _log = logging.getLogger(__name__)
@@ -30,6 +35,10 @@ _log = logging.getLogger(__name__)
 # Thresholds tried by default: fine steps where recognition scores crowd (0.8-1.0).
 DEFAULT_THRESHOLDS = (0.0, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.88, 0.9, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.99,
                       0.995, 1.0, 1.01)
+# Margins tried by default (nats).
+DEFAULT_MARGINS = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 6.01)
+# Notes that go with a flag without being a reason for it, or reasons that the threshold decides.
+_NOT_FIXED_REASONS = (LOW_CONFIDENCE, LOW_MARGIN, HOW_READ, IDENTITY_CHOSEN)
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,7 @@ class Observation:
     confidence: float | None
     flagged_anyway: bool  # sent to review whatever the threshold (or derived)
     confirmed: bool  # the prose restated the reading: confidence does not flag it
+    margin: float | None = None  # scanned value cells: the joint decoding's margin (nats)
 
 
 class CurvePoint(BaseModel):
@@ -112,32 +122,38 @@ def observe(truth_dir: Path, pred_dir: Path) -> tuple[int, list[Observation]]:
                 continue
             reasons = field.reasons
             anyway = field.status is FieldStatus.DERIVED or (
-                field.status is FieldStatus.FLAGGED and not all(r.startswith(LOW_CONFIDENCE) for r in reasons)
+                field.status is FieldStatus.FLAGGED and not all(r.startswith(_NOT_FIXED_REASONS) for r in reasons)
             )
             observations.append(Observation(
                 document=pred_path.stem, field_id=fid, wrong=not values_match(true_value, field.value, amount),
                 missing=False, confidence=field.confidence, flagged_anyway=anyway,
-                confirmed=PROSE_CONFIRMED in reasons,
+                confirmed=PROSE_CONFIRMED in reasons, margin=field.margin,
             ))
     return documents, observations
 
 
-def is_flagged(o: Observation, threshold: float) -> bool:
+def is_flagged(o: Observation, threshold: float, by: str = "confidence") -> bool:
+    """Whether `o` goes to review at `threshold`: a confidence, or with ``by="margin"`` a margin
+    (fields without one are then flagged at the default review threshold)."""
     if o.missing:
         return False
     if o.flagged_anyway:
         return True
+    if by == "margin":
+        if o.margin is not None:
+            return o.margin < threshold
+        threshold = ValidateOptions().review_threshold
     return not o.confirmed and (o.confidence is None or o.confidence < threshold)
 
 
-def curve(observations: list[Observation], thresholds=DEFAULT_THRESHOLDS) -> list[CurvePoint]:
+def curve(observations: list[Observation], thresholds=DEFAULT_THRESHOLDS, by: str = "confidence") -> list[CurvePoint]:
     present = [o for o in observations if not o.missing]
     wrong = [o for o in observations if o.wrong]
     located = [o for o in wrong if not o.missing]
     points = []
     for t in thresholds:
-        flagged = sum(is_flagged(o, t) for o in present)
-        caught = sum(is_flagged(o, t) for o in wrong)
+        flagged = sum(is_flagged(o, t, by) for o in present)
+        caught = sum(is_flagged(o, t, by) for o in wrong)
         points.append(CurvePoint(
             threshold=t, flag_rate=flagged / len(present) if present else 0.0,
             recall=caught / len(wrong) if wrong else 1.0,
@@ -147,11 +163,17 @@ def curve(observations: list[Observation], thresholds=DEFAULT_THRESHOLDS) -> lis
     return points
 
 
-def calibrate(truth_dir: Path, pred_dir: Path, thresholds=DEFAULT_THRESHOLDS, recall_target: float = 0.99,
-              flag_budget: float = 0.05) -> Calibration:
-    """The trade-off curve and the lowest threshold whose recall of wrong fields meets the target."""
+def calibrate(truth_dir: Path, pred_dir: Path, thresholds=None, recall_target: float = 0.99,
+              flag_budget: float = 0.05, by: str = "confidence") -> Calibration:
+    """The trade-off curve and the lowest threshold whose recall of wrong fields meets the target.
+
+    Args:
+        by: ``confidence`` (the review threshold) or ``margin`` (the decision margin of scanned
+            value cells).
+    """
     documents, observations = observe(truth_dir, pred_dir)
-    points = curve(observations, sorted(thresholds))
+    thresholds = thresholds or (DEFAULT_MARGINS if by == "margin" else DEFAULT_THRESHOLDS)
+    points = curve(observations, sorted(thresholds), by)
     # Fields missing from the prediction cannot be flagged by any threshold (their table was not
     # found; the document carries an error instead), so the target applies to located fields.
     chosen = next((p for p in points if p.recall_located >= recall_target), None)

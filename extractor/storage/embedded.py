@@ -66,7 +66,7 @@ class EmbeddedRecorder:
             settings: where the database and the content store are.
             paths: the run's inputs, as given to ``run_extract``.
             name: the batch's name.
-            options_json: ``PipelineOptions.model_dump_json()`` of the run (part of the page keys).
+            options_json: `extractor.pipeline.pipeline_fingerprint` of the run (part of the page keys).
 
         Raises:
             RuntimeError: a server database needs ``nianbao migrate`` first.

@@ -29,8 +29,8 @@ _log = logging.getLogger(__name__)
 PAGE_STAGE = "understand_page"
 
 
-def page_input_hash(sha256: str, index: int, options_json: str) -> str:
-    """Key of a page's output: the file, the page and every pipeline option that shapes it.
+def page_input_hash(sha256: str, index: int, fingerprint: str) -> str:
+    """Key of a page's output: the file, the page, and the code, models and options that read it.
 
     The workers and an embedded run (``nianbao extract``) key pages alike, so a page one of them
     stored is found by the other.
@@ -38,9 +38,10 @@ def page_input_hash(sha256: str, index: int, options_json: str) -> str:
     Args:
         sha256: the document file's hash.
         index: 0-based page.
-        options_json: ``PipelineOptions.model_dump_json()`` of the pipeline that reads the page.
+        fingerprint: `extractor.pipeline.pipeline_fingerprint` of the pipeline that reads the page,
+            so that a worker on new code or models reads the page again.
     """
-    return hashlib.sha256(f"{PAGE_STAGE}\n{sha256}\n{index}\n{options_json}".encode()).hexdigest()
+    return hashlib.sha256(f"{PAGE_STAGE}\n{sha256}\n{index}\n{fingerprint}".encode()).hexdigest()
 
 
 def finish_input_hash(page_hashes: list[str]) -> str:

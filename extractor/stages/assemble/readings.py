@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from extractor.datamodel import BBox, Cell
-from extractor.stages.assemble.values import parse_value
+from extractor.stages.assemble.values import ParsedValue, parse_value
 from extractor.templates import Template
 
 
@@ -22,6 +23,11 @@ class FieldReading:
     match_score: float  # how well the row and column labels matched the template, in [0, 1]
     notes: list[str] = field(default_factory=list)  # reasons for a reviewer to look
     derived: bool = False  # the value is inferred from other printed cells, not printed itself
+    # The cell's readings over the value alphabet that are printed forms of a value, as
+    # (value, probability, text), most probable first; `value` is the first. Empty where the cell
+    # was read otherwise (text layer, shape, labels) or none of its readings is a value.
+    options: list[tuple[int | float, float, str]] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)  # how the cell was read (not reasons to flag)
 
 
 def reading_from_cell(
@@ -36,17 +42,47 @@ def reading_from_cell(
         match_score: how sure the placement is, in [0, 1].
         in_yuan: the column header says the amount is in 元 (converted to 万元).
     """
-    parsed = parse_value(cell.text, template.fields[field_id].value_type, amount_in_yuan=in_yuan)
+    value_type = template.fields[field_id].value_type
+    parsed = parse_value(cell.text, value_type, amount_in_yuan=in_yuan)
+    options = value_options(cell.candidates, lambda text: parse_value(text, value_type, amount_in_yuan=in_yuan))
+    evidence = list(cell.evidence)
+    value, raw, notes = parsed.value, parsed.raw, [parsed.note]
+    if options:
+        # Read over the value alphabet: what it could hold decides, not the marks around it.
+        value, _, raw = options[0]
+        notes = []
+        if raw != parsed.raw:
+            evidence.append(f"read {parsed.raw!r} over the whole vocabulary, {raw!r} over the value alphabet")
     return FieldReading(
         field_id=field_id,
-        value=parsed.value,
-        raw=parsed.raw,
+        value=value,
+        raw=raw,
         page=cell.page,
         bbox=cell.bbox,
         text_score=cell.score,
         match_score=match_score,
-        notes=[n for n in (parsed.note, merged_note(cell.merged_text)) if n],
+        notes=[n for n in (*notes, merged_note(cell.merged_text)) if n],
+        options=options,
+        evidence=evidence,
     )
+
+
+def value_options(
+    candidates: list[tuple[str, float]], parse: Callable[[str], ParsedValue]
+) -> list[tuple[int | float, float, str]]:
+    """The candidates that are printed forms of a value, as (value, probability, text), one per
+    value (the probabilities of its forms added; the text of the likeliest kept), most probable
+    first. A candidate the parser has a note on ("01", "3.", "-0") is not a printed form."""
+    merged: dict[int | float, list] = {}
+    for text, p in candidates:
+        parsed = parse(text)
+        if parsed.value is None or parsed.note is not None:
+            continue
+        if parsed.value in merged:
+            merged[parsed.value][1] += p
+        else:
+            merged[parsed.value] = [parsed.value, p, parsed.raw]
+    return sorted((tuple(o) for o in merged.values()), key=lambda o: -o[1])  # type: ignore[misc]
 
 
 def merged_note(merged_text: str | None) -> str | None:

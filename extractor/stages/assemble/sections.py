@@ -228,6 +228,7 @@ def _split_single_other_row(template: Template, cell: Cell, col: str) -> list[Fi
     for item in _OTHER_ITEMS:
         reading = reading_from_cell(template, f"apply.{item}.{col}", cell, 1.0)
         reading.raw = ""  # the item itself is not printed; page and box point at the row's cell
+        reading.options = []  # the cell's readings are of the row's sum, not of this item
         if reading.value == 0:
             reading.derived = True
             reading.notes.append("（六）其他处理 printed as one row with 0: each item is 0")

@@ -83,8 +83,11 @@ def parse_value(text: str, value_type: ValueType, amount_in_yuan: bool = False) 
     if sign and number == 0:
         # A dash (printed for zero) or a piece of rule before a "0": zero either way.
         return ParsedValue(0, raw, note or f"a mark before a zero: {raw!r}")
-    if sign:
+    if sign in ("-", "−"):
         if value_type is not ValueType.SIGNED_INTEGER:
             return ParsedValue(None, raw, f"negative count: {raw!r}")
         number = -number
+    elif sign == "+" and value_type is not ValueType.SIGNED_INTEGER:
+        # Only a change (本年增/减) is printed with a sign; a "+" before a count is a misread mark.
+        return ParsedValue(number, raw, note or f"a sign before a count: {raw!r}")
     return ParsedValue(number, raw, note)

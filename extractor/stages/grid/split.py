@@ -35,7 +35,10 @@ def side_by_side(text: str, n: int) -> list[str] | None:
 def split_part(cell: Cell, text: str, **update: object) -> Cell:
     """`cell` as one value of those read together in it: its text `text`, the merged text kept in
     ``merged_text`` (any other fields, such as its column and box, from `update`)."""
-    return cell.model_copy(update={"text": text, "token_texts": [text], "merged_text": cell.text, **update})
+    # The merged cell's readings over the value alphabet are of the whole cell, not of this part.
+    return cell.model_copy(
+        update={"text": text, "token_texts": [text], "merged_text": cell.text, "candidates": [], **update}
+    )
 
 
 def split_merged_values(table: Table) -> Table:

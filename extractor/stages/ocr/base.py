@@ -12,6 +12,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from extractor.datamodel import TextToken
+from extractor.stages.ocr.ctc import CtcReading
 from extractor.stages.rasterise.source import PageImage
 
 _log = logging.getLogger(__name__)
@@ -62,6 +63,11 @@ class OcrEngine(ABC):
             One ``(text, score)`` per crop, in input order; text NFKC-normalised, ``("", 0.0)``
             for a crop where nothing was read.
         """
+
+    def read_cell_crops(self, images: list[np.ndarray]) -> list[CtcReading]:
+        """As `recognise_crops`, also giving the k best readings of value-like crops over the
+        value alphabet (`ctc.VALUE_ALPHABET`); an engine without them gives none."""
+        return [CtcReading(text, score, ()) for text, score in self.recognise_crops(images)]
 
     def recognise_prose_crops(self, images: list[np.ndarray]) -> list[tuple[str, float]]:
         """As `recognise_crops`, for lines of prose (titles, paragraphs): an engine may read
@@ -160,6 +166,14 @@ class OcrStage:
             RuntimeError: the stage is disabled.
         """
         return self._enabled_engine().recognise_crops(images)
+
+    def read_cell_crops(self, images: list[np.ndarray]) -> list[CtcReading]:
+        """Recognition only of table-cell lines, with value-alphabet candidates (`OcrEngine.read_cell_crops`).
+
+        Raises:
+            RuntimeError: the stage is disabled.
+        """
+        return self._enabled_engine().read_cell_crops(images)
 
     def recognise_prose_crops(self, images: list[np.ndarray]) -> list[tuple[str, float]]:
         """Recognition only of prose lines, with the engine's prose recogniser.

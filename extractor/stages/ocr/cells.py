@@ -16,12 +16,17 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from extractor.datamodel import Cell, Table
+from extractor.stages.ocr.ctc import CtcReading
 from extractor.stages.grid.lines import seal_mask
 from extractor.stages.pixels import connected_components
 
 _log = logging.getLogger(__name__)
 
 Recogniser = Callable[[list[np.ndarray]], Sequence[tuple[str, float]]]
+# A cell recogniser may also give each crop's k best readings over the value alphabet.
+CellRecogniser = Callable[[list[np.ndarray]], Sequence[CtcReading | tuple[str, float]]]
+# Readings of one cell kept from the combinations of its lines' candidates.
+_CELL_CANDIDATES = 5
 
 
 class CellReadOptions(BaseModel):
@@ -311,6 +316,7 @@ class _CellInk:
     ink: np.ndarray  # bool, text ink (its lines and extents are what is read)
     whole: np.ndarray  # bool, text ink with the faint strokes joined to it (kept from the paint)
     spans: list[tuple[int, int]]  # vertical extents [y0, y1) of the ink's text lines
+    seal_removed: bool = False  # a seal's red ink was taken out of the crop
 
 
 @dataclass(frozen=True)
@@ -439,11 +445,12 @@ def _cell_ink(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOption
     if ink.sum() < min_ink:
         return None
     seal_free = _without_seal(crop, min_ink)
+    seal_removed = False
     if seal_free is not None:
         black, black_whole = _text_ink(seal_free, scale)
         # Only where black print is left: a value printed in colour is read as printed.
         if black.sum() >= min_ink:
-            crop, ink, whole = np.dstack([seal_free] * 3), black, black_whole
+            crop, ink, whole, seal_removed = np.dstack([seal_free] * 3), black, black_whole, True
     if _is_slash(ink, options.slash_degrees):
         return "/"
     # Before the recogniser, which reads a thick dash on a dark copy as "1".
@@ -454,7 +461,7 @@ def _cell_ink(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOption
     spans = _line_spans(ink, min_height)
     if not spans:
         return None
-    return _CellInk(crop, ink, whole, spans)
+    return _CellInk(crop, ink, whole, spans, seal_removed)
 
 
 def _min_line_height(options: CellReadOptions, scale: float) -> int:
@@ -487,7 +494,7 @@ def _without_side_rules(cell: _CellInk, line: float | None, min_height: int) -> 
     rule = cv2.dilate(np.isin(labels, rules).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     ink, whole = cell.ink & ~rule, cell.whole & ~rule
     spans = _line_spans(ink, min_height)
-    return _CellInk(cell.crop, ink, whole, spans) if spans else None
+    return _CellInk(cell.crop, ink, whole, spans, cell.seal_removed) if spans else None
 
 
 def _join_fragments(spans: list[tuple[int, int]], line: float | None) -> list[tuple[int, int]]:
@@ -578,29 +585,46 @@ def _line_crops(cell: _CellInk, line: float | None, options: CellReadOptions) ->
 
 
 def _recognise_lines(
-    images: list[np.ndarray], recognise: Recogniser, recognise_text: Recogniser | None, options: CellReadOptions
-) -> list[tuple[str, float]]:
-    """One ``(text, score)`` per line crop.
+    images: list[np.ndarray], recognise: CellRecogniser, recognise_text: Recogniser | None, options: CellReadOptions
+) -> list[CtcReading]:
+    """One reading per line crop.
 
     Wide crops are mostly label text: `recognise_text` reads them, and a reading with a digit in
     it (a numbered label, a value beside its label) or a low score is read again by `recognise`,
     which reads numbers best. The rest, numbers above all, go to `recognise` directly.
     """
-    readings: dict[int, tuple[str, float]] = {}
+    readings: dict[int, CtcReading] = {}
     if recognise_text is not None:
         wide = [i for i, im in enumerate(images) if im.shape[1] > options.text_line_ratio * im.shape[0]]
         for i, (text, score) in zip(wide, recognise_text([images[i] for i in wide]) if wide else [], strict=True):
             if score >= options.text_line_score and not any(ch.isdigit() for ch in text):
-                readings[i] = (text, score)
+                readings[i] = CtcReading(text, score, ())
     rest = [i for i in range(len(images)) if i not in readings]
-    readings.update(zip(rest, recognise([images[i] for i in rest]) if rest else [], strict=True))
+    for i, read in zip(rest, recognise([images[i] for i in rest]) if rest else [], strict=True):
+        readings[i] = read if isinstance(read, CtcReading) else CtcReading(read[0], read[1], ())
     return [readings[i] for i in range(len(images))]
+
+
+def _cell_candidates(lines: list[CtcReading]) -> list[tuple[str, float]]:
+    """A cell's k best readings: the most probable combinations of its lines' readings (a value
+    wrapped over two lines is rare; every line must have been read over the value alphabet)."""
+    if not lines or any(not line.candidates for line in lines):
+        return []
+    combined: list[tuple[str, float]] = [("", 1.0)]
+    for line in lines:
+        combined = sorted(
+            ((text + t.strip(), p * q) for text, p in combined for t, q in line.candidates), key=lambda c: -c[1]
+        )[:_CELL_CANDIDATES]
+    merged: dict[str, float] = {}
+    for text, p in combined:
+        merged[text] = merged.get(text, 0.0) + p
+    return sorted(merged.items(), key=lambda c: -c[1])
 
 
 def read_table_cells(
     table: Table,
     image: np.ndarray,
-    recognise: Recogniser,
+    recognise: CellRecogniser,
     dpi: float,
     options: CellReadOptions | None = None,
     recognise_text: Recogniser | None = None,
@@ -615,7 +639,9 @@ def read_table_cells(
            typical line height.
         3. Recognise all lines of the table in one batch (recognition only, no detection); wide
            lines of label text by `recognise_text` first (:func:`_recognise_lines`).
-        4. Join each cell's lines; the cell score is its lowest line score (1.0 for a blank cell).
+        4. Join each cell's lines; the cell score is its lowest line score (1.0 for a blank cell),
+           its candidates the best combinations of its lines' value-alphabet readings, its
+           evidence what decided it.
            The text is kept as read: marks around a number are the assembler's to judge
            (:func:`extractor.stages.assemble.values.parse_value` keeps them in ``raw`` and flags
            the field).
@@ -623,7 +649,8 @@ def read_table_cells(
     Args:
         table: a grid whose cell boxes are in pixels of `image`.
         image: the page, RGB, uprighted as for the grid stage.
-        recognise: recognition-only OCR, one ``(text, score)`` per crop.
+        recognise: recognition-only OCR, one reading per crop: a :class:`CtcReading` with the
+            crop's best readings over the value alphabet, or a plain ``(text, score)``.
         dpi: resolution of `image`.
         recognise_text: a faster recogniser for lines of text (labels), whose readings holding a
             digit are read again by `recognise`; None reads every line with `recognise`.
@@ -631,31 +658,40 @@ def read_table_cells(
     options = options or CellReadOptions()
     crops: list[_LineCrop] = []
     texts: dict[int, list[str]] = {}
-    scores: dict[int, float] = {}
+    evidence: dict[int, list[str]] = {}
     prepared = {i: _cell_ink(image, cell, dpi, options) for i, cell in enumerate(table.cells)}
     inked = {i: p for i, p in prepared.items() if isinstance(p, _CellInk)}
     line = _typical_line_height(list(inked.values()))
     min_height = _min_line_height(options, dpi / 200)
     for i, p in prepared.items():
         if isinstance(p, str):
-            texts[i] = [p]
+            texts[i], evidence[i] = [p], ["shape:slash"]
         elif isinstance(p, _Dash):
-            texts[i] = [_dash_text(p, line)]
+            texts[i], evidence[i] = [_dash_text(p, line)], ["shape:dash"]
         elif p is not None and (kept := _without_side_rules(p, line, min_height)):
             crops.extend(_LineCrop(i, crop) for crop in _line_crops(kept, line, options))
+            evidence[i] = ["seal-removed"] if p.seal_removed else []
+        else:
+            evidence[i] = ["ink:blank"]
     results = _recognise_lines([c.image for c in crops], recognise, recognise_text, options)
-    for crop, (text, score) in zip(crops, results, strict=True):
-        texts.setdefault(crop.cell_index, []).append(text.strip())
-        scores[crop.cell_index] = min(scores.get(crop.cell_index, 1.0), score)
-    cells = [
-        cell.model_copy(
-            update={
-                "text": "".join(texts.get(i, [])),
-                "token_texts": texts.get(i, []),
-                "score": scores.get(i, 1.0),
-            }
+    lines: dict[int, list[CtcReading]] = {}
+    for crop, reading in zip(crops, results, strict=True):
+        lines.setdefault(crop.cell_index, []).append(reading)
+    cells = []
+    for i, cell in enumerate(table.cells):
+        read = lines.get(i, [])
+        candidates = _cell_candidates(read)
+        notes = evidence.get(i, []) + ([f"alphabet:n-best {len(candidates)}"] if candidates else [])
+        cells.append(
+            cell.model_copy(
+                update={
+                    "text": "".join(r.text.strip() for r in read) if read else "".join(texts.get(i, [])),
+                    "token_texts": [r.text.strip() for r in read] if read else texts.get(i, []),
+                    "score": min((r.score for r in read), default=1.0),
+                    "candidates": candidates,
+                    "evidence": notes,
+                }
+            )
         )
-        for i, cell in enumerate(table.cells)
-    ]
     _log.debug("read %d cells from %d line crops", len(cells), len(crops))
     return table.model_copy(update={"cells": cells})

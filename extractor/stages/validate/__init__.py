@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from extractor.datamodel import CheckResult, FieldStatus, FieldValue, PageRecord
 from extractor.stages.assemble import FieldReading
 from extractor.stages.validate.identities import check_identities, derive_blank_totals, field_values
+from extractor.stages.validate.joint import choose_readings
 from extractor.stages.validate.narrative import ProseClaim, find_claims, prose_text
 from extractor.stages.validate.ranges import range_problems
 from extractor.stages.validate.repair import Repair, describe_misread, suggest_repairs
@@ -36,6 +37,7 @@ from extractor.templates import Template, ValueType
 
 __all__ = [
     "BROKEN_IDENTITY",
+    "HOW_READ",
     "LOW_CONFIDENCE",
     "NARRATIVE_PREFIX",
     "PROSE_CONFIRMED",
@@ -65,6 +67,8 @@ NARRATIVE_PREFIX = "narrative."
 _AMOUNT_REL_TOLERANCE = 1e-3
 
 
+# Start of the note on a flagged field saying how its cell was read (`Cell.evidence`).
+HOW_READ = "how read:"
 # Reason given for a template field that no table cell gave.
 NOT_FOUND = "not found in the report's tables"
 # Another field of the same template row was not found: the row's cells may be shifted.
@@ -85,6 +89,18 @@ class ValidateOptions(BaseModel):
         description="fields with confidence below this are flagged; chosen with `nianbao calibrate` on held-out "
         "generated scans (README: same recall of wrong fields as 0.9, a quarter of the flags)",
     )
+    decision_margin: float = Field(
+        2.0,
+        description="a scanned value cell's reading, chosen jointly with the identities, is accepted without "
+        "review only when every other value of it makes the document at least this much less probable (nats; "
+        "README: the calibration table)",
+    )
+    broken_identity_cost: float = Field(
+        8.0,
+        description="λ: how improbable (nats) a broken identity is taken to be when readings are chosen jointly; "
+        "a reading up to this much less probable than the most probable one is chosen when it alone makes the "
+        "identities hold",
+    )
     flag_explained_identity: bool = Field(
         False,
         description="flag every field of a broken identity even when one cell alone explains it "
@@ -103,7 +119,9 @@ class ValidateStage:
 
         Steps:
             1. One value per field (the best-matched reading when a field was read twice);
-               unreadable or low-confidence fields are flagged.
+               unreadable or low-confidence fields are flagged. Value cells read over the value
+               alphabet take the readings chosen jointly with the identities
+               (:func:`joint.choose_readings`), flagged unless they win by the decision margin.
             2. A blank printed total whose parts are known and not all zero is derived
                as their sum (status ``derived``), never silently set to 0.
             3. Type and range problems flag their field.
@@ -119,7 +137,17 @@ class ValidateStage:
             readings: what the assembler read.
             pages: the page records, for the prose; None skips the prose cross-check.
         """
-        fields = self._fields(readings)
+        best = self._best_readings(readings)
+        options = {fid: r.options for fid, r in best.items() if r.options and r.value is not None and not r.derived}
+        fields = self._fields(best, set(options))
+        choose_readings(
+            template,
+            fields,
+            options,
+            {fid: _label_confidence(r) for fid, r in best.items()},
+            self.options.decision_margin,
+            self.options.broken_identity_cost,
+        )
         flag_shared_cells(fields)
         derive_blank_totals(template, fields)
         for fid, problem in range_problems(template, fields).items():
@@ -136,23 +164,32 @@ class ValidateStage:
         flag_rows_with_missing_cells(fields)
         flag_unchecked(template, fields, checks)
         flag_totals_over_flagged_parts(template, fields)
+        for fid, field in fields.items():
+            if field.status is FieldStatus.FLAGGED and fid in best and best[fid].evidence:
+                # How the cell was read tells the reviewer what to look at.
+                field.reasons.append(f"{HOW_READ} {'; '.join(best[fid].evidence)}")
         return fields, checks
 
-    def _fields(self, readings: list[FieldReading]) -> dict[str, FieldValue]:
+    @staticmethod
+    def _best_readings(readings: list[FieldReading]) -> dict[str, FieldReading]:
+        """One reading per field: the best-matched where a field was read twice."""
         best: dict[str, FieldReading] = {}
         for reading in readings:
             if reading.field_id not in best or reading.match_score > best[reading.field_id].match_score:
                 best[reading.field_id] = reading
+        return best
+
+    def _fields(self, best: dict[str, FieldReading], jointly: set[str]) -> dict[str, FieldValue]:
+        """The fields as read; those in `jointly` get their confidence from the joint decoding."""
         fields: dict[str, FieldValue] = {}
         for fid, r in best.items():
-            label_confidence = 1.0 if r.match_score >= LABEL_SURE else r.match_score
-            confidence = round(r.text_score * label_confidence, 4)
+            confidence = round(r.text_score * _label_confidence(r), 4)
             reasons = list(r.notes)
             status = FieldStatus.DERIVED if r.derived else FieldStatus.AUTO
             if r.value is None:
                 status = FieldStatus.FLAGGED
                 reasons.append("value could not be read")
-            elif confidence < self.options.review_threshold:
+            elif confidence < self.options.review_threshold and fid not in jointly:
                 status = FieldStatus.FLAGGED
                 reasons.append(f"{LOW_CONFIDENCE} {confidence:.2f}")
             elif r.notes and not r.derived:
@@ -189,6 +226,11 @@ class ValidateStage:
                         fields[fid].reasons.append(f"{reason} (explained by {repair.field_id})")
                     continue
                 flag(fields[fid], reason)
+
+
+def _label_confidence(reading: FieldReading) -> float:
+    """1.0 for row and column labels that matched their template labels closely, else the similarity."""
+    return 1.0 if reading.match_score >= LABEL_SURE else reading.match_score
 
 
 def prose_claims(fields: Mapping[str, FieldValue], pages: list[PageRecord]) -> list[ProseClaim]:

@@ -11,7 +11,7 @@ from extractor.templates import Template, Violation
 _log = logging.getLogger(__name__)
 
 # Identity name prefixes whose left side is one printed 总计 cell that may be left blank.
-_TOTAL_PREFIXES = ("apply.row_total.", "appeal.row_total.")
+TOTAL_PREFIXES = ("apply.row_total.", "appeal.row_total.")
 
 Number = int | float
 
@@ -23,7 +23,7 @@ def derive_blank_totals(template: Template, fields: dict[str, FieldValue]) -> No
     read (a blank cell means zero in these reports). Changes `fields` in place.
     """
     for identity in template.identities:
-        if not identity.name.startswith(_TOTAL_PREFIXES):
+        if not identity.name.startswith(TOTAL_PREFIXES):
             continue
         (total_id,) = identity.lhs
         total = fields.get(total_id)
