@@ -43,3 +43,55 @@ def test_an_identity_over_an_unread_field_is_not_checked():
     # "c" could not be read: the row says nothing about "a", which keeps its likeliest reading.
     decoding = decode_jointly(_ROW, {"a": [(1, 0.6), (0, 0.35)]}, {"b": 2, "c": None, "t": 5})
     assert decoding.choices["a"].value == 1
+
+
+# Joint decoding inside the validation stage (gov-2021: the stage's readings carry options).
+
+from extractor.datamodel import BBox, FieldStatus, PageRecord, TextToken  # noqa: E402
+from extractor.stages.assemble import FieldReading  # noqa: E402
+from extractor.stages.validate import ValidateStage  # noqa: E402
+from extractor.templates import get_template  # noqa: E402
+
+_T = get_template("gov-2021")
+_NINE = {"apply.new_received.natural_person": 9, "apply.new_received.total": 9, "apply.granted.natural_person": 9,
+         "apply.granted.total": 9, "apply.total.natural_person": 9, "apply.total.total": 9}
+
+
+def _scanned(options: dict[str, list[tuple[int, float]]]) -> list[FieldReading]:
+    """Readings of a consistent report (9 applications, all granted), each cell read surely
+    over the value alphabet unless `options` says otherwise."""
+    out = []
+    for i, fid in enumerate(_T.fields):
+        opts = options.get(fid, [(_NINE.get(fid, 0), 0.999)])
+        out.append(FieldReading(
+            field_id=fid, value=opts[0][0], raw=str(opts[0][0]), page=1, bbox=BBox(x1=20 * i, y1=0, x2=20 * i + 9, y2=9),
+            text_score=0.9, match_score=1.0, options=[(v, p, str(v)) for v, p in opts],
+        ))
+    return out
+
+
+def test_the_stage_takes_the_reading_the_identities_choose_and_accepts_it_when_the_margin_is_clear():
+    # The 9 of 予以公开/自然人 was read 6 (0.55) before 9 (0.4): the row and the column say 9.
+    # The field is 9 without review, with a note of what was read; nothing else is flagged.
+    fields, checks = ValidateStage().predict(_T, _scanned({"apply.granted.natural_person": [(6, 0.55), (9, 0.4)]}))
+    cell = fields["apply.granted.natural_person"]
+    assert (cell.value, cell.status) == (9, FieldStatus.AUTO)
+    assert any(r.startswith("identity-chosen") for r in cell.reasons)
+    assert all(c.ok for c in checks)
+    assert [fid for fid, f in fields.items() if f.status is FieldStatus.FLAGGED] == []
+
+
+def test_an_unsure_reading_outside_every_identity_is_flagged_with_the_next_one_suggested():
+    # 行政许可 decisions (section 二, in no identity) read 1 (0.6) or 7 (0.35): nothing decides.
+    fields, _ = ValidateStage().predict(_T, _scanned({"active.licensing.decisions": [(1, 0.6), (7, 0.35)]}))
+    cell = fields["active.licensing.decisions"]
+    assert (cell.value, cell.status, cell.suggestion) == (1, FieldStatus.FLAGGED, 7)
+    assert cell.margin is not None and cell.margin < 1
+
+
+def test_the_prose_is_a_second_reading_of_a_number_it_states():
+    # The same unsure reading, and the prose says 行政许可 7件: 7 is chosen and accepted.
+    page = PageRecord(index=0, width=1000, height=1400, dpi=200, tables=[],
+                      tokens=[TextToken(text="本年度处理行政许可事项7件。", bbox=BBox(x1=10, y1=10, x2=900, y2=40))])
+    fields, _ = ValidateStage().predict(_T, _scanned({"active.licensing.decisions": [(1, 0.6), (7, 0.35)]}), [page])
+    assert (fields["active.licensing.decisions"].value, fields["active.licensing.decisions"].status) == (7, FieldStatus.AUTO)

@@ -101,6 +101,11 @@ class ValidateOptions(BaseModel):
         "a reading up to this much less probable than the most probable one is chosen when it alone makes the "
         "identities hold",
     )
+    prose_weight: float = Field(
+        3.0,
+        description="nats by which a scanned value cell's reading that the report's prose states is made likelier "
+        "when readings are chosen jointly (the prose is read apart, so it is a second reading of the number)",
+    )
     flag_explained_identity: bool = Field(
         False,
         description="flag every field of a broken identity even when one cell alone explains it "
@@ -140,6 +145,9 @@ class ValidateStage:
         best = self._best_readings(readings)
         options = {fid: r.options for fid, r in best.items() if r.options and r.value is not None and not r.derived}
         fields = self._fields(best, set(options))
+        stated: dict[str, set[int | float]] = defaultdict(set)
+        for claim in prose_claims(fields, pages) if pages else []:
+            stated[claim.field_id].add(claim.stated)
         choose_readings(
             template,
             fields,
@@ -147,6 +155,8 @@ class ValidateStage:
             {fid: _label_confidence(r) for fid, r in best.items()},
             self.options.decision_margin,
             self.options.broken_identity_cost,
+            stated,
+            self.options.prose_weight,
         )
         flag_shared_cells(fields)
         derive_blank_totals(template, fields)

@@ -242,6 +242,8 @@ def choose_readings(
     label_confidence: Mapping[str, float],
     decision_margin: float,
     broken_cost: float,
+    stated: Mapping[str, set[Number]] | None = None,
+    prose_weight: float = 3.0,
 ) -> JointDecoding:
     """Set every field that has readings over the value alphabet to the reading the joint
     decoding chose, with its confidence, and flag it unless it wins by `decision_margin`.
@@ -253,9 +255,13 @@ def choose_readings(
         fields: the fields as read (the most probable reading of each).
         options: field id -> (value, probability, text) of its readings, most probable first.
         label_confidence: field id -> how surely its row and column labels matched, in [0, 1].
+        stated: field id -> the values the report's prose states for it: a second, independent
+            reading, which makes a reading that agrees with it `prose_weight` nats likelier.
     """
     plausible = {
-        fid: [o for o in opts if not value_problem(template, fid, o[0])] for fid, opts in options.items() if fid in fields
+        fid: _with_prose([o for o in opts if not value_problem(template, fid, o[0])], (stated or {}).get(fid), prose_weight)
+        for fid, opts in options.items()
+        if fid in fields
     }
     fixed = {fid: f.value for fid, f in fields.items() if fid not in plausible or not plausible[fid]}
     free = frozenset(
@@ -290,6 +296,20 @@ def choose_readings(
             rival = "" if choice.runner_up is None else f"; next: {_fmt(choice.runner_up)}"
             _flag(field, f"{LOW_MARGIN}: wins by {margin:.1f} nats{rival}")
     return decoding
+
+
+def _with_prose(
+    opts: list[tuple[Number, float, str]], stated: set[Number] | None, weight: float
+) -> list[tuple[Number, float, str]]:
+    """The readings' probabilities given that the prose states one of `stated` (Bayes' rule, the
+    prose taken as a reading that is right `weight` nats more often than not); most probable first."""
+    if not stated or not opts:
+        return opts
+    ratio = math.exp(weight)
+    scaled = [(v, p * (ratio if any(abs(v - s) < 1e-6 for s in stated) else 1.0), t) for v, p, t in opts]
+    rest = max(1.0 - sum(p for _, p, _ in opts), 0.0)
+    total = sum(p for _, p, _ in scaled) + rest
+    return sorted(((v, p / total, t) for v, p, t in scaled), key=lambda o: -o[1])
 
 
 def value_problem(template: Template, fid: str, value: Number) -> str | None:
