@@ -40,6 +40,8 @@ from extractor.storage import (
 _log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/batches", tags=["batches"])
+# 413 Content Too Large (Starlette renamed its constant; the number is the same in every version).
+_TOO_LARGE = 413
 
 
 # The multipart body of POST /batches, for the OpenAPI document: the handler reads the form
@@ -80,7 +82,7 @@ async def submit_batch(
     left = limits.user_quota_bytes - await run_in_threadpool(quota_used, session, user)
     length = request.headers.get("content-length")
     if left <= 0 or (length is not None and length.isdigit() and int(length) > left + FORM_OVERHEAD_BYTES):
-        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        raise HTTPException(_TOO_LARGE,
                             f"upload quota of {limits.user_quota_bytes} bytes: {max(left, 0)} left")
     async with request.form(max_files=1, max_fields=3) as form:
         file, path, name = form.get("file"), form.get("path"), form.get("name")
@@ -110,11 +112,11 @@ def _store_upload(session: Session, store: ContentStore, settings: Settings, use
     try:
         key, sha, size = store.put_upload(LimitedReader(file.file, cap, reason))
     except UploadTooLarge as exc:
-        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, str(exc)) from None
+        raise HTTPException(_TOO_LARGE, str(exc)) from None
     members = declared_members(store.path(key), limits.max_archive_members)
     if members is not None and members > limits.max_archive_members:
         # Stored by hash, possibly shared with an accepted upload of the same bytes: left in place.
-        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        raise HTTPException(_TOO_LARGE,
                             f"archive has more than {limits.max_archive_members} members")
     batch = create_batch(session, name or file.filename or sha[:12], source_key=key)
     batch.owner_id, batch.upload_bytes = user.id, size
