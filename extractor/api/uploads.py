@@ -120,8 +120,10 @@ def declared_members(path: Path, limit: int) -> int | None:
     """Members an archive declares, reading at most `limit` + 1 of them; None: not an archive.
 
     A zip's count is read from its end-of-central-directory record (nothing else is parsed, so a
-    forged directory of millions of entries costs nothing here); a tar is read header by header
-    and stops past `limit`. The worker's ingest counts again as it unpacks.
+    forged directory of millions of entries costs nothing here); an uncompressed tar is read
+    header by header and stops past `limit`. A compressed tar is not counted here (counting
+    would mean inflating it inside the request): the worker's ingest counts every archive again
+    as it unpacks, under its size and ratio caps.
     """
     if zipfile.is_zipfile(path):
         with open(path, "rb") as fh:
@@ -129,10 +131,9 @@ def declared_members(path: Path, limit: int) -> int | None:
             end = zipfile._EndRecData(fh)  # type: ignore[attr-defined]
         return int(end[zipfile._ECD_ENTRIES_TOTAL]) if end else None  # type: ignore[attr-defined]
     try:
-        if not tarfile.is_tarfile(path):
-            return None
         count = 0
-        with tarfile.open(path, "r|*") as tar:
+        # "r|": an uncompressed tar, read as a stream (no member list kept beyond the count).
+        with tarfile.open(path, "r|") as tar:
             for _ in tar:
                 count += 1
                 if count > limit:
