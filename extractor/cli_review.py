@@ -22,6 +22,7 @@ def register(app: typer.Typer) -> None:
     app.command("user-add")(user_add)
     app.command("assign")(assign)
     app.command("token")(token)
+    app.command("token-revoke")(token_revoke)
     app.command("export-corrections")(export_corrections)
     app.command("calibrate")(calibrate)
 
@@ -35,7 +36,7 @@ def _sessions():
 
 def user_add(
     email: Annotated[str, typer.Argument(help="the account's e-mail (its login)")],
-    role: Annotated[str, typer.Option(help="admin | reviewer")] = "reviewer",
+    role: Annotated[str, typer.Option(help="admin | uploader | reviewer")] = "reviewer",
     name: Annotated[str, typer.Option(help="name shown to people")] = "",
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
                                           help="at least 8 characters")] = "",
@@ -46,6 +47,8 @@ def user_add(
 
     if len(password) < 8:
         raise typer.BadParameter("the password needs at least 8 characters")
+    if role not in {r.value for r in UserRole}:
+        raise typer.BadParameter(f"role is one of {', '.join(r.value for r in UserRole)}")
     with _sessions()() as session:
         try:
             user = create_user(session, email, password, UserRole(role), name)
@@ -91,9 +94,33 @@ def token(
         if user is None:
             typer.echo(f"no user {email}", err=True)
             raise typer.Exit(code=1)
-        value = issue_token(session, user, name)
+        token_id, value = issue_token(session, user, name)
         session.commit()
     typer.echo(value)
+    typer.echo(f"(token {token_id}; revoke it with `nianbao token-revoke {email} --id {token_id}`)", err=True)
+
+
+def token_revoke(
+    email: Annotated[str, typer.Argument(help="the account whose tokens to revoke")],
+    token_id: Annotated[int | None, typer.Option("--id", help="one token; default every token of the account")] = None,
+    sessions: Annotated[bool, typer.Option("--sessions", help="also end every sign-in of the account")] = False,
+) -> None:
+    """Revoke API tokens (and sign-ins) of an account at once."""
+    from sqlalchemy import select
+
+    from extractor.review.accounts import revoke_tokens
+    from extractor.review.sessions import revoke_user_sessions
+    from extractor.storage import User
+
+    with _sessions()() as session:
+        user = session.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None:
+            typer.echo(f"no user {email}", err=True)
+            raise typer.Exit(code=1)
+        n = revoke_tokens(session, user, token_id)
+        ended = revoke_user_sessions(session, user) if sessions else 0
+        session.commit()
+    typer.echo(f"{n} token(s) revoked" + (f", {ended} sign-in(s) ended" if sessions else ""))
 
 
 def export_corrections(

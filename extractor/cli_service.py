@@ -31,17 +31,49 @@ def register(app: typer.Typer) -> None:
     app.command("export")(export)
     app.command("codebook")(codebook)
     app.command("bench-service")(bench_service)
+    app.command("bench-upload")(bench_upload)
 
 
 def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     workers: Annotated[int, typer.Option(help="API processes")] = 1,
+    forwarded_allow_ips: Annotated[str, typer.Option(
+        help="addresses of the TLS proxy whose X-Forwarded-For/-Proto are trusted (client address for the "
+             "sign-in rate limit, https for Secure cookies)")] = "127.0.0.1",
 ) -> None:
-    """Run the HTTP API (FastAPI under uvicorn)."""
+    """Run the HTTP API (FastAPI under uvicorn).
+
+    Refuses to start without NIANBAO_REVIEW__SECRET_KEY when it listens beyond localhost or runs
+    more than one process: each process would sign cookies with its own random key, and a
+    sign-in made on one would be refused by the others.
+    """
     import uvicorn
 
-    uvicorn.run("extractor.api.app:create_app", factory=True, host=host, port=port, workers=workers)
+    from extractor.settings import get_settings
+
+    problem = secret_key_problem(get_settings().review.secret_key, host, workers)
+    if problem is not None:
+        typer.echo(problem, err=True)
+        raise typer.Exit(code=2)
+    uvicorn.run("extractor.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips)
+
+
+# Interfaces that only this machine reaches; a random per-process key is acceptable there.
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def secret_key_problem(secret_key: str | None, host: str, workers: int) -> str | None:
+    """Why `serve` must not start with this key, host and process count; None: it may."""
+    if secret_key:
+        if secret_key == "change-me":
+            return "NIANBAO_REVIEW__SECRET_KEY is the placeholder 'change-me'; set a random value"
+        return None
+    if host not in _LOOPBACK or workers > 1:
+        return ("set NIANBAO_REVIEW__SECRET_KEY (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`): "
+                f"serving on {host} with {workers} process(es) needs one key shared by every API process")
+    return None
 
 
 def worker(
@@ -204,3 +236,19 @@ def bench_service(
 
     report = run_bench(docs=docs, worker_counts=workers or [1, 2], level=level)
     typer.echo(json.dumps(report, indent=1) if as_json else "\n".join(f"{k}: {v}" for k, v in report.items()))
+
+
+def bench_upload(
+    upload_mib: Annotated[int, typer.Option(help="size of the oversized upload, MiB")] = 256,
+    limit_mib: Annotated[int, typer.Option(help="max_upload_bytes of the served API, MiB")] = 8,
+    db_url: Annotated[str | None, typer.Option(help="database for the run; default a SQLite file in a temporary folder")] = None,
+) -> None:
+    """Peak RSS of a real API process while it refuses an oversized upload (streamed and declared)."""
+    import tempfile
+
+    from extractor.api.bench_upload import run_upload_bench
+
+    with tempfile.TemporaryDirectory(prefix="nianbao-bench-upload-") as tmp:
+        url = db_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        report = run_upload_bench(url, Path(tmp) / "store", upload_mib=upload_mib, limit_mib=limit_mib)
+    typer.echo("\n".join(f"{k}: {v}" for k, v in report.items()))

@@ -112,6 +112,10 @@ class CelerySettings(BaseModel):
         return {f"CELERY_{key.upper()}": value for key, value in conf.items()}
 
 
+# One mebibyte, for readable defaults.
+_MIB = 1024 * 1024
+
+
 class StorageSettings(BaseModel):
     """Files: uploaded archives and report files, by content hash; exports."""
 
@@ -123,7 +127,19 @@ class StorageSettings(BaseModel):
     )
     import_root: Path | None = Field(
         None,
-        description="folder under which POST /batches may name a server-side path; None refuses server-side paths",
+        description="folder under which POST /batches may name a server-side path (checked after resolving "
+        "symbolic links, at submission and again when the worker reads it); None refuses server-side paths",
+    )
+    max_upload_bytes: int = Field(
+        512 * _MIB, gt=0,
+        description="largest archive POST /batches accepts, bytes; a longer request body is cut off with 413 "
+        "while it streams in",
+    )
+    max_archive_members: int = Field(
+        10_000, gt=0, description="most members an uploaded or server-side archive may hold (413 / input error)"
+    )
+    user_quota_bytes: int = Field(
+        5 * 1024 * _MIB, gt=0, description="total bytes of the archives one account may upload (admins too)"
     )
 
 
@@ -134,10 +150,23 @@ class ReviewSettings(BaseModel):
 
     secret_key: str | None = Field(
         None,
-        description="key that signs sign-in cookies; set it when more than one API process runs "
-        "(None: a random key per process, so sign-ins end when the process restarts)",
+        description="key that signs sign-in cookies; `nianbao serve` refuses to start without it when it "
+        "listens beyond localhost or runs more than one process (None: a random key per process, so "
+        "sign-ins end when the process restarts)",
     )
     session_hours: float = Field(12.0, description="hours a sign-in stays valid")
+    secure_cookies: bool | None = Field(
+        None,
+        description="mark cookies Secure (sent over HTTPS only); None: when the request came over HTTPS "
+        "(behind a TLS proxy, run uvicorn with --forwarded-allow-ips so X-Forwarded-Proto counts)",
+    )
+    login_window_seconds: int = Field(900, gt=0, description="window of the sign-in rate limit, seconds")
+    login_max_per_account: int = Field(
+        5, gt=0, description="failed sign-ins of one account in the window before it is refused (429)"
+    )
+    login_max_per_address: int = Field(
+        20, gt=0, description="failed sign-ins from one address in the window before it is refused (429)"
+    )
     lease_seconds: int = Field(
         900, description="seconds a reviewer holds a document after last touching it; then others may take it"
     )

@@ -15,7 +15,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from extractor.datamodel import PageRecord
-from extractor.ingest import DocumentKind, InputDocument
+from extractor.ingest import DocumentKind, IngestLimits, InputDocument
+from extractor.settings import get_settings
 from extractor.stages.rasterise import DocumentError, open_document
 from extractor.storage import (
     Batch,
@@ -57,11 +58,18 @@ def ingest(batch_id: str) -> list[int]:
         if batch.state != BatchState.RECEIVED.value:
             # A rerun: the documents exist; hand back those whose message may have been lost.
             return pending_documents(session, batch_id)
+        settings = get_settings().storage
+        limits = IngestLimits(max_members=settings.max_archive_members)
         if batch.source_key is not None:
-            paths, label = [store().path(batch.source_key)], batch.name
-        else:
-            paths, label = [Path(batch.source_path or "")], None
-        return register_inputs(session, store(), batch, paths, label=label)
+            return register_inputs(session, store(), batch, [store().path(batch.source_key)], label=batch.name,
+                                   limits=limits)
+        if settings.import_root is None:
+            batch.state, batch.error = BatchState.FAILED.value, "server-side paths are disabled on this worker"
+            return []
+        # Checked again here, links resolved: the path or a link inside it may have changed since
+        # the API accepted it.
+        return register_inputs(session, store(), batch, [Path(batch.source_path or "")], limits=limits,
+                               confine_to=settings.import_root)
 
 
 def split(document_id: int) -> list[bool] | None:

@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import logging
 import secrets
+from typing import Annotated
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 
 from extractor.api import batches, documents, health, review
-from extractor.api.deps import Dispatcher
+from extractor.api.deps import Dispatcher, get_current_user
+from extractor.api.uploads import FORM_OVERHEAD_BYTES, BodySizeLimit
 from extractor.settings import Settings, get_settings
-from extractor.storage import ContentStore, make_engine, make_sessionmaker
+from extractor.storage import ContentStore, User, make_engine, make_sessionmaker
 
 _log = logging.getLogger(__name__)
 
 # Routers of the JSON API, one per area; the review area adds its own here.
 ROUTERS = (health.router, batches.router, documents.router, review.router)
+# Routes anyone may call: the health probe, the sign-in, and the page holding the sign-in form
+# (it shows no data until its script has signed in). The attacker tests read this set.
+PUBLIC_ROUTES = frozenset({("GET", "/health"), ("POST", "/review/api/login"), ("GET", "/review")})
+# Mounted static files anyone may fetch: the page's script and style sheet.
+PUBLIC_MOUNTS = frozenset({"/review/static"})
 
 
 def create_app(settings: Settings | None = None, dispatcher: Dispatcher | None = None) -> FastAPI:
@@ -31,7 +40,8 @@ def create_app(settings: Settings | None = None, dispatcher: Dispatcher | None =
         # Imported here: the Celery client is only needed by a running API, not by the library.
         from workers import dispatch as dispatcher  # type: ignore[no-redef]
 
-    app = FastAPI(title="nianbao", version="0.1.0",
+    # The API description and its browsable docs are served below, behind sign-in like the rest.
+    app = FastAPI(title="nianbao", version="0.1.0", openapi_url=None, docs_url=None, redoc_url=None,
                   description="Annual information-disclosure reports in, a research dataset out.")
     app.state.settings = settings
     app.state.sessions = make_sessionmaker(make_engine(settings.db))
@@ -43,4 +53,16 @@ def create_app(settings: Settings | None = None, dispatcher: Dispatcher | None =
     review.mount_static(app)
     for router in ROUTERS:
         app.include_router(router)
+    _add_docs(app)
+    app.add_middleware(BodySizeLimit, upload_limit=settings.storage.max_upload_bytes + FORM_OVERHEAD_BYTES)
     return app
+
+
+def _add_docs(app: FastAPI) -> None:
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi(_user: Annotated[User, Depends(get_current_user)]) -> dict:
+        return app.openapi()
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(_user: Annotated[User, Depends(get_current_user)]) -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="nianbao API")

@@ -1,28 +1,37 @@
 """Dependencies of the endpoints: settings, a database session per request, the file store,
-the queue.
+the queue, and who is asking.
 
-Authentication: :func:`get_current_user` reads a sign-in cookie (the reviewer page) or an
-``Authorization: Bearer`` API token (scripts) and returns the :class:`extractor.storage.User`;
-the review endpoints require it, :func:`require_admin` on top for account management. The batch
-endpoints are open, as the service runs inside a research group's network.
+Authentication: :func:`get_current_user` reads an ``Authorization: Bearer`` API token
+(scripts) or the sign-in cookie (the reviewer page) and returns the
+:class:`extractor.storage.User`; every route but ``/health``, the sign-in and the page that
+holds the sign-in form depends on it (``tests/api/test_attack.py`` checks every route of the
+app). A cookie-authenticated request that changes state (any method but GET/HEAD/OPTIONS) must
+also carry the session's CSRF token in ``X-CSRF-Token``. Scope: :func:`require_batch` and
+:func:`require_document` answer 404 for anything outside the user's batches, as for an id that
+does not exist, so ids do not leak.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Protocol
-
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from extractor.settings import Settings
-from extractor.storage import ContentStore, User, UserRole
+from extractor.storage import Batch, BatchDocument, ContentStore, Document, User, UserRole
 
-# Name of the sign-in cookie of the reviewer page.
+# Name of the sign-in cookie of the reviewer page (HttpOnly).
 SESSION_COOKIE = "nianbao_session"
+# Name of the cookie holding the CSRF token (readable by the page's script) and of the header
+# the script sends it back in.
+CSRF_COOKIE = "nianbao_csrf"
+CSRF_HEADER = "x-csrf-token"
+# Methods that change nothing, so need no CSRF token.
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 _log = logging.getLogger(__name__)
 
@@ -63,15 +72,21 @@ def get_current_user(
     request: Request,
     session: Annotated[Session, Depends(get_db_session)],
     secret: Annotated[str, Depends(get_secret)],
+    settings: Annotated[Settings, Depends(get_settings)],
 ) -> User:
     """The signed-in user: an ``Authorization: Bearer`` token, else the sign-in cookie.
 
+    The session id of a cookie sign-in is left in ``request.state.session_id`` (logout revokes it).
+
     Raises:
-        HTTPException: 401 without valid credentials.
+        HTTPException: 401 without valid credentials; 403 for a cookie-authenticated change
+            without the session's CSRF token.
     """
-    from extractor.review.accounts import AuthError, session_user_id, user_for_token
+    from extractor.review.accounts import AuthError, user_for_token
+    from extractor.review.sessions import csrf_matches, session_for_cookie
 
     header = request.headers.get("authorization", "")
+    request.state.session_id = None
     try:
         if header.lower().startswith("bearer "):
             user = user_for_token(session, header[7:].strip())
@@ -80,15 +95,65 @@ def get_current_user(
         cookie = request.cookies.get(SESSION_COOKIE)
         if not cookie:
             raise AuthError("not signed in")
-        user = session.get(User, session_user_id(cookie, secret))
-        if user is None or not user.active:
-            raise AuthError("account disabled")
-        return user
+        user, sid = session_for_cookie(session, cookie, secret, settings.review.session_hours)
     except AuthError as exc:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+    if request.method not in _SAFE_METHODS:
+        # Double submit: the header must equal the CSRF cookie, and both be this session's token.
+        sent = request.headers.get(CSRF_HEADER)
+        if sent is None or sent != request.cookies.get(CSRF_COOKIE) or not csrf_matches(sent, sid, secret):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "missing or wrong CSRF token (X-CSRF-Token)")
+    request.state.session_id = sid
+    return user
 
 
-def require_admin(user: Annotated[User, Depends(get_current_user)]) -> User:
+CurrentUser = Annotated[User, Depends(get_current_user)]
+DbSession = Annotated[Session, Depends(get_db_session)]
+
+
+def require_admin(user: CurrentUser) -> User:
     if user.role != UserRole.ADMIN.value:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "admins only")
     return user
+
+
+def require_uploader(user: CurrentUser) -> User:
+    """An account that may submit batches (admin or uploader)."""
+    if user.role not in (UserRole.ADMIN.value, UserRole.UPLOADER.value):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only admins and uploaders submit batches")
+    return user
+
+
+def require_batch(session: Session, user: User, batch_id: str) -> Batch:
+    """The batch, when it exists and is in the user's scope.
+
+    Raises:
+        HTTPException: 404 for a batch that does not exist and for one outside the scope alike.
+    """
+    from extractor.review.accounts import visible_batches
+
+    batch = session.get(Batch, batch_id)
+    allowed = visible_batches(session, user) if batch is not None else []
+    if batch is None or (allowed is not None and batch_id not in allowed):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such batch")
+    return batch
+
+
+def require_document(session: Session, user: User, document_id: int) -> Document:
+    """The document, when one of the batches listing it is in the user's scope (else 404).
+
+    A document is shared by every batch holding the same bytes, so it is visible to whoever
+    sees any of those batches.
+    """
+    from extractor.review.accounts import visible_batches
+
+    document = session.get(Document, document_id)
+    if document is not None:
+        allowed = visible_batches(session, user)
+        if allowed is None:
+            return document
+        listed = select(BatchDocument.id).where(BatchDocument.document_id == document_id,
+                                                BatchDocument.batch_id.in_(allowed))
+        if session.scalar(listed.limit(1)) is not None:
+            return document
+    raise HTTPException(status.HTTP_404_NOT_FOUND, "no such document")

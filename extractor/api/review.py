@@ -7,6 +7,7 @@ tests use (:mod:`extractor.review.views`).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from pathlib import Path
 from typing import Annotated
@@ -20,24 +21,29 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from extractor.api.deps import (
+    CSRF_COOKIE,
     SESSION_COOKIE,
-    get_current_user,
-    get_db_session,
+    CurrentUser,
+    DbSession,
     get_secret,
     get_settings,
     get_store,
     require_admin,
+    require_batch,
+    require_document,
 )
 from extractor.datamodel import PageRecord
+from extractor.review import throttle
 from extractor.review.accounts import (
     AuthError,
     assign,
     authenticate,
     create_user,
     issue_token,
-    sign_session,
+    revoke_tokens,
     visible_batches,
 )
+from extractor.review.sessions import open_session, revoke_session
 from extractor.review.corrections import LeaseLost, decide
 from extractor.review.crop import cell_crop_png
 from extractor.review.queue import (
@@ -50,7 +56,7 @@ from extractor.review.queue import (
 )
 from extractor.review.views import DocumentView, ReviewItemOut, document_view, item_out
 from extractor.settings import Settings
-from extractor.storage import Batch, ContentStore, Document, FieldRow, PageRow, ReviewItem, User, UserRole
+from extractor.storage import ApiToken, Batch, ContentStore, Document, FieldRow, PageRow, ReviewItem, User, UserRole
 
 _log = logging.getLogger(__name__)
 
@@ -60,8 +66,6 @@ router = APIRouter(prefix="/review", tags=["review"])
 _HERE = Path(__file__).resolve().parent
 _templates = Jinja2Templates(directory=str(_HERE / "templates"))
 
-CurrentUser = Annotated[User, Depends(get_current_user)]
-DbSession = Annotated[Session, Depends(get_db_session)]
 
 
 def mount_static(app: FastAPI) -> None:
@@ -81,6 +85,10 @@ class UserOut(BaseModel):
     role: str
 
 
+class SignedIn(UserOut):
+    csrf_token: str = Field(description="send it back as 'X-CSRF-Token' with every change (also in a cookie)")
+
+
 class NewUser(BaseModel):
     email: str
     password: str = Field(min_length=8)
@@ -97,7 +105,16 @@ class TokenRequest(BaseModel):
 
 
 class TokenOut(BaseModel):
+    id: int = Field(description="for revoking it")
     token: str = Field(description="shown once; send it as 'Authorization: Bearer <token>'")
+
+
+class TokenInfo(BaseModel):
+    id: int
+    name: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    revoked_at: dt.datetime | None
 
 
 class Decision(BaseModel):
@@ -113,30 +130,49 @@ class DecisionOut(BaseModel):
 
 @router.get("", response_class=HTMLResponse, include_in_schema=False)
 def page(request: Request) -> HTMLResponse:
-    """The reviewer page: sign-in, queue and document view in one template."""
+    """The reviewer page: sign-in, queue and document view in one template (no data until signed in)."""
     return _templates.TemplateResponse(request, "review.html", {})
 
 
-@router.post("/api/login", response_model=UserOut)
-def login(credentials: Credentials, response: Response, session: DbSession,
-          secret: Annotated[str, Depends(get_secret)], settings: Annotated[Settings, Depends(get_settings)]) -> UserOut:
-    """Check the credentials and set the sign-in cookie."""
+@router.post("/api/login", response_model=SignedIn,
+             responses={401: {"description": "wrong e-mail or password"}, 429: {"description": "too many failures"}})
+def login(credentials: Credentials, request: Request, response: Response, session: DbSession,
+          secret: Annotated[str, Depends(get_secret)], settings: Annotated[Settings, Depends(get_settings)]) -> SignedIn:
+    """Check the credentials (rate-limited per account and per address), set the sign-in and CSRF cookies."""
+    address = request.client.host if request.client else "unknown"
+    wait = throttle.retry_after(session, credentials.email, address, settings.review)
+    if wait is not None:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "too many failed sign-ins; try again later",
+                            headers={"Retry-After": str(wait)})
     try:
         user = authenticate(session, credentials.email, credentials.password)
     except AuthError as exc:
+        throttle.record_failure(session, credentials.email, address)
+        session.commit()
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc)) from None
+    throttle.clear_account(session, credentials.email, settings.review)
     hours = settings.review.session_hours
-    response.set_cookie(SESSION_COOKIE, sign_session(user.id, secret, hours), max_age=int(hours * 3600),
-                        httponly=True, samesite="strict", path="/")
-    return _user_out(user)
+    cookie, csrf = open_session(session, user, secret, hours)
+    session.commit()
+    secure = settings.review.secure_cookies
+    if secure is None:
+        secure = request.url.scheme == "https"
+    common = {"max_age": int(hours * 3600), "samesite": "strict", "path": "/", "secure": secure}
+    response.set_cookie(SESSION_COOKIE, cookie, httponly=True, **common)
+    # Readable by the page's script, which sends it back in X-CSRF-Token (double submit).
+    response.set_cookie(CSRF_COOKIE, csrf, httponly=False, **common)
+    return SignedIn(**_user_out(user).model_dump(), csrf_token=csrf)
 
 
 @router.post("/api/logout", status_code=status.HTTP_204_NO_CONTENT)
-def logout(response: Response, user: CurrentUser, session: DbSession) -> Response:
-    """Release the user's lease and clear the cookie."""
+def logout(request: Request, response: Response, user: CurrentUser, session: DbSession) -> Response:
+    """Release the user's lease, end this sign-in (the cookie no longer works anywhere) and clear the cookies."""
     release_leases(session, user)
+    if request.state.session_id is not None:
+        revoke_session(session, request.state.session_id)
     session.commit()
     response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(CSRF_COOKIE, path="/")
     response.status_code = status.HTTP_204_NO_CONTENT
     return response
 
@@ -166,8 +202,8 @@ def take_next(batch_id: str, user: CurrentUser, session: DbSession,
     previous = session.get(ReviewItem, after) if after is not None else None
     try:
         item = next_item(session, user, batch_id, settings.review.lease_seconds, after=previous)
-    except PermissionError as exc:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
+    except PermissionError:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such batch") from None
     session.commit()
     if item is None:
         return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -231,13 +267,7 @@ def crop(item_id: int, user: CurrentUser, session: DbSession,
 @router.get("/api/documents/{document_id}/view", response_model=DocumentView)
 def view_document(document_id: int, user: CurrentUser, session: DbSession) -> DocumentView:
     """The document laid out as its template's tables, with the status of every check."""
-    document = session.get(Document, document_id)
-    if document is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such document")
-    batch_ids = session.scalars(select(ReviewItem.batch_id).where(ReviewItem.document_id == document_id)).all()
-    if batch_ids and not any(may_review(session, user, b) for b in set(batch_ids)):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "not in a batch assigned to you")
-    return document_view(session, document)
+    return document_view(session, require_document(session, user, document_id))
 
 
 @router.post("/api/users", response_model=UserOut, status_code=status.HTTP_201_CREATED)
@@ -252,13 +282,15 @@ def add_user(body: NewUser, _admin: Annotated[User, Depends(require_admin)], ses
 
 
 @router.post("/api/batches/{batch_id}/assignments", status_code=status.HTTP_204_NO_CONTENT)
-def add_assignment(batch_id: str, body: Assignment, _admin: Annotated[User, Depends(require_admin)],
-                   session: DbSession) -> Response:
-    """Let a reviewer review a batch (admins only)."""
-    user = session.scalar(select(User).where(User.email == body.email.strip().lower()))
-    if user is None or session.get(Batch, batch_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such user or batch")
-    assign(session, batch_id, user)
+def add_assignment(batch_id: str, body: Assignment, user: CurrentUser, session: DbSession) -> Response:
+    """Let a reviewer review a batch (admins, and the uploader who owns the batch)."""
+    batch = require_batch(session, user, batch_id)
+    if user.role != UserRole.ADMIN.value and batch.owner_id != user.id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only admins and the batch's uploader assign it")
+    reviewer = session.scalar(select(User).where(User.email == body.email.strip().lower()))
+    if reviewer is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such user")
+    assign(session, batch_id, reviewer)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -266,9 +298,26 @@ def add_assignment(batch_id: str, body: Assignment, _admin: Annotated[User, Depe
 @router.post("/api/tokens", response_model=TokenOut, status_code=status.HTTP_201_CREATED)
 def new_token(body: TokenRequest, user: CurrentUser, session: DbSession) -> TokenOut:
     """An API token for the signed-in user (shown once)."""
-    token = issue_token(session, user, body.name)
+    token_id, token = issue_token(session, user, body.name)
     session.commit()
-    return TokenOut(token=token)
+    return TokenOut(id=token_id, token=token)
+
+
+@router.get("/api/tokens", response_model=list[TokenInfo])
+def list_tokens(user: CurrentUser, session: DbSession) -> list[TokenInfo]:
+    """The caller's API tokens (never the tokens themselves)."""
+    rows = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id))
+    return [TokenInfo(id=r.id, name=r.name, created_at=r.created_at, last_used_at=r.last_used_at,
+                      revoked_at=r.revoked_at) for r in rows]
+
+
+@router.delete("/api/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_token(token_id: int, user: CurrentUser, session: DbSession) -> Response:
+    """Revoke one of the caller's tokens at once (404 for another user's token)."""
+    if revoke_tokens(session, user, token_id) == 0:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such live token of yours")
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 def _visible_item(session: Session, user: User, item_id: int) -> ReviewItem:
@@ -276,7 +325,7 @@ def _visible_item(session: Session, user: User, item_id: int) -> ReviewItem:
     if item is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such item")
     if not may_review(session, user, item.batch_id):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "not in a batch assigned to you")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such item")
     return item
 
 

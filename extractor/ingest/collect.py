@@ -43,7 +43,8 @@ _CLAIMED = {".pdf": "a PDF", ".png": "an image", ".jpg": "an image", ".jpeg": "a
 _MAX_DEPTH = 1
 
 
-def iter_inputs(paths: list[Path], work_dir: Path, limits: IngestLimits = IngestLimits()) -> IngestResult:
+def iter_inputs(paths: list[Path], work_dir: Path, limits: IngestLimits = IngestLimits(),
+                confine_to: Path | None = None) -> IngestResult:
     """Collect the report files among `paths`, unpacking archives safely.
 
     1. A folder is walked recursively, sorted by path (symlinked folders are not followed).
@@ -57,11 +58,14 @@ def iter_inputs(paths: list[Path], work_dir: Path, limits: IngestLimits = Ingest
         paths: files and folders, in the order they should be listed.
         work_dir: where extracted members are written (created when missing).
         limits: size, ratio and count limits for archives.
+        confine_to: when set, a path (or a file found in a folder) whose real path, symbolic
+            links resolved, lies outside this folder is refused with an error, not read.
 
     Returns:
         The documents in input order and an error for everything that was not a document.
     """
     collector = _Collector(Path(work_dir), limits)
+    collector.confine_to = Path(confine_to).resolve() if confine_to is not None else None
     for path in paths:
         collector.add_path(Path(path))
     result = collector.result
@@ -81,14 +85,26 @@ class _Collector:
         self._taken_ids: set[str] = set()
         self._id_by_sha: dict[str, str] = {}
 
+    # Real folder that inputs must lie in (server-side imports); None: anywhere.
+    confine_to: Path | None = None
+
     def add_path(self, path: Path) -> None:
+        if not self._confined(path):
+            return
         if path.is_dir():
             for file in self._walk(path):
-                self._add_file(file, str(file))
+                if self._confined(file):
+                    self._add_file(file, str(file))
         elif path.exists():
             self._add_file(path, str(path))
         else:
             self._error(str(path), "not found" + (" (broken symbolic link)" if path.is_symlink() else ""))
+
+    def _confined(self, path: Path) -> bool:
+        if self.confine_to is None or path.resolve().is_relative_to(self.confine_to):
+            return True
+        self._error(str(path), "outside the import root (symbolic link?): not read")
+        return False
 
     def _walk(self, folder: Path) -> list[Path]:
         files: list[Path] = []

@@ -67,7 +67,8 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(32), default="reviewer")  # UserRole value
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    # scrypt hash "scrypt$n$r$p$salt$hash" (extractor.review.accounts); None: no password login.
+    # argon2id PHC string "$argon2id$v=19$m=…" (extractor.review.accounts); accounts made before
+    # argon2 keep "scrypt$n$r$p$salt$hash" until their next sign-in rehashes it; None: no password login.
     password_hash: Mapped[str | None] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -87,6 +88,11 @@ class Batch(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     ingested_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Who submitted it through the API (its uploader sees it); None: recorded by the CLI
+    # (`extract`, `submit`), seen by admins and the reviewers assigned to it.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    # Bytes of the uploaded archive, counted against its owner's quota; None: not uploaded.
+    upload_bytes: Mapped[int | None] = mapped_column(BigInteger)
 
     items: Mapped[list[BatchDocument]] = relationship(back_populates="batch", cascade="all, delete-orphan")
     input_errors: Mapped[list[InputErrorRow]] = relationship(back_populates="batch", cascade="all, delete-orphan")
@@ -240,8 +246,9 @@ class Correction(Base):
 class UserRole(str, Enum):
     """What an account may do."""
 
-    ADMIN = "admin"  # manages accounts, assignments and tokens; reviews every batch
-    REVIEWER = "reviewer"  # reviews the batches assigned to it
+    ADMIN = "admin"  # manages accounts, assignments and tokens; sees, uploads and reviews every batch
+    UPLOADER = "uploader"  # uploads batches; sees, reviews and assigns its own (and those assigned to it)
+    REVIEWER = "reviewer"  # reads, reviews and exports the batches assigned to it
 
 
 class ApiToken(Base):
@@ -305,3 +312,30 @@ class ReviewLease(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     acquired_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WebSession(Base):
+    """A sign-in of the reviewer page; the signed cookie names it, logout revokes it.
+
+    Only the SHA-256 of the session's random id is stored, so a copy of the database does not
+    hold live sessions.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the cookie's session id
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginFailure(Base):
+    """A failed sign-in, counted per account and per address by the login rate limit."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)  # as typed, lower-cased
+    address: Mapped[str] = mapped_column(String(64), index=True)  # client IP as the server sees it
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

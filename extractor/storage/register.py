@@ -43,6 +43,7 @@ def register_inputs(
     paths: list[Path],
     label: str | None = None,
     limits: IngestLimits = IngestLimits(),
+    confine_to: Path | None = None,
 ) -> list[int]:
     """Ingest `paths` into `batch`: documents, batch items and input errors; does not commit.
 
@@ -59,12 +60,13 @@ def register_inputs(
         label: replaces the stored upload's file stem (its hash) at the start of ids and
             sources, so ids read 'reports-2024__a' rather than '3fa9…__a'.
         limits: archive size and ratio limits.
+        confine_to: refuse inputs whose real path lies outside this folder (server-side imports).
 
     Returns:
         Ids of the batch's documents that still need processing (new, or queued earlier
         and not yet done); enqueue them after the commit.
     """
-    ingest = iter_inputs(list(paths), store.root, limits)
+    ingest = iter_inputs(list(paths), store.root, limits, confine_to=confine_to)
     rename = _renamer(paths, label)
 
     session.execute(delete(InputErrorRow).where(InputErrorRow.batch_id == batch.id))

@@ -103,8 +103,10 @@ def test_samples_extracted_in_process_are_reviewed_from_their_sqlite_store(sampl
         batch_id = session.scalars(select(Batch.id).where(Batch.name == "samples")).one()
     engine.dispose()
     client = TestClient(create_app(samples_store, dispatcher=_NoDispatch()))
-    assert client.post("/review/api/login", json={"email": "admin@example.org",
-                                                  "password": "correct horse 1"}).status_code == 200
+    login = client.post("/review/api/login", json={"email": "admin@example.org", "password": "correct horse 1"})
+    assert login.status_code == 200
+    # Changes made with the sign-in cookie carry its CSRF token, as the page's script sends it.
+    client.headers["X-CSRF-Token"] = login.json()["csrf_token"]
 
     item = client.post(f"/review/api/batches/{batch_id}/next").json()
     value = item["suggestion"] if item["suggestion"] is not None else (item["value"] or 0) + 1

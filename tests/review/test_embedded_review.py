@@ -74,6 +74,8 @@ def test_extract_then_serve_reviews_and_exports_without_servers(embedded, tmp_pa
     client = TestClient(create_app(settings, dispatcher=_NoDispatch()))
     login = client.post("/review/api/login", json={"email": "student@example.org", "password": "correct horse 1"})
     assert login.status_code == 200
+    # The page's script sends the sign-in's CSRF token with every change; so does this client.
+    client.headers["X-CSRF-Token"] = login.json()["csrf_token"]
     item = client.post(f"/review/api/batches/{batch_id}/next").json()
     assert item["suggestion"] is not None and item["suggestion"] != item["value"]
     assert client.get(item["crop_url"]).headers["content-type"] == "image/png"

@@ -120,7 +120,7 @@ def test_api_tokens_authenticate_and_only_admins_create_accounts(review_settings
 
     reviewer = make_user()
     with sessions() as session:
-        token = issue_token(session, _user(session, reviewer), "script")
+        _, token = issue_token(session, _user(session, reviewer), "script")
         session.commit()
     client = TestClient(create_app(review_settings, dispatcher=_NoDispatch()))
     auth = {"Authorization": f"Bearer {token}"}

@@ -40,3 +40,33 @@ def test_extract_refuses_a_server_database_that_is_not_migrated(fresh_pg_databas
     with pytest.raises(RuntimeError, match="run `nianbao migrate`"):
         ensure_schema(fresh_pg_database("nianbao_unmigrated_test"))
     ensure_schema(service_env["NIANBAO_DB__URL"])
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_security_migration_keeps_old_rows_and_goes_down_and_up_again(dialect, tmp_path, fresh_pg_database):
+    # A store at revision 0003 with a batch and an account (scrypt hash), upgraded to head,
+    # downgraded to 0003 and upgraded again.
+    # The batch has no owner (admins and assignees see it), the hash is kept for its rehash at
+    # sign-in, and the schema matches the models at the end.
+    from sqlalchemy import text
+
+    from extractor.storage.db import alembic_config
+
+    url = (f"sqlite:///{tmp_path / 'chain.db'}" if dialect == "sqlite"
+           else fresh_pg_database("nianbao_migration_chain_test"))
+    upgrade_database(url, "0003")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO users (email, name, role, created_at, password_hash, active) "
+                          "VALUES ('old@example.org', '', 'reviewer', CURRENT_TIMESTAMP, 'scrypt$16384$8$1$c2FsdA==$aGFzaA==', true)"))
+        conn.execute(text("INSERT INTO batches (id, name, state, created_at) VALUES ('b0', 'old', 'ingested', CURRENT_TIMESTAMP)"))
+    upgrade_database(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT owner_id, upload_bytes FROM batches WHERE id = 'b0'")).one() == (None, None)
+        assert conn.execute(text("SELECT password_hash FROM users")).scalar().startswith("scrypt$")
+    from alembic import command
+
+    command.downgrade(alembic_config(url), "0003")
+    upgrade_database(url)
+    engine.dispose()
+    assert _differences(url) == []

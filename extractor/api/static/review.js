@@ -6,10 +6,19 @@
 const $ = (id) => document.getElementById(id);
 const state = { batch: null, item: null, history: [] };
 
+// The sign-in's CSRF token: the server sets it in a cookie the script may read, and refuses a
+// change (any method but GET) made with the sign-in cookie unless the header repeats it.
+function csrfToken() {
+  const entry = document.cookie.split("; ").find((c) => c.startsWith("nianbao_csrf="));
+  return entry ? decodeURIComponent(entry.slice("nianbao_csrf=".length)) : "";
+}
+
 async function api(method, path, body) {
+  const headers = body === undefined ? {} : { "Content-Type": "application/json" };
+  if (method !== "GET") headers["X-CSRF-Token"] = csrfToken();
   const response = await fetch(path, {
     method,
-    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    headers,
     body: body === undefined ? undefined : JSON.stringify(body),
     credentials: "same-origin",
   });
