@@ -43,7 +43,9 @@ class ExportBundle:
     manifest: dict = field(default_factory=dict)
 
     def manifest_bytes(self) -> bytes:
-        return (json.dumps(self.manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
+        # backslashreplace: a source name that was not UTF-8 (lone surrogates) must not fail the export.
+        text = json.dumps(self.manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+        return text.encode("utf-8", "backslashreplace")
 
     def write_dir(self, out: Path) -> list[Path]:
         """Write every file and ``manifest.json`` into `out` (created)."""

@@ -97,6 +97,14 @@ def long_frame(results: list[DocumentResult]) -> Frame:
 
 
 def _typed(value: int | float | None, kind: ColumnKind) -> int | float | None:
+    """The value for its column; a count that is not a whole number stays as it is, never rounded.
+
+    The writers decide how each format holds it (:func:`extractor.export.writers.exportable`).
+    """
     if value is None:
         return None
-    return float(value) if kind is ColumnKind.FLOAT else int(round(value))
+    if kind is ColumnKind.FLOAT:
+        return value if isinstance(value, int) and abs(value) > 2**53 else float(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value

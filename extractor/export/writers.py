@@ -24,13 +24,17 @@ _log = logging.getLogger(__name__)
 
 # The timestamp written into every .dta header ("dd Mon yyyy hh:mm", 17 characters).
 _DTA_TIMESTAMP = b" 1 Jan 2000 00:00"
+# Whole numbers a Parquet int64 column holds.
+_INT64 = (-(2**63), 2**63 - 1)
+# Largest double Stata reads as a number (larger ones are its missing-value codes).
+_STATA_MAX_DOUBLE = 8.988465674311579e307
 
 
 class ExportFormat(str, Enum):
     """File formats of an export."""
 
     CSV = "csv"  # UTF-8 with BOM-less header row; empty cell = missing
-    PARQUET = "parquet"  # typed columns (string, int64, double), zstd-compressed
+    PARQUET = "parquet"  # typed columns (string, int64, double), zstd-compressed; see exportable()
     JSONL = "jsonl"  # one JSON object per row, keys in column order, null = missing
     DTA = "dta"  # Stata 15 (dta 119); long names mapped as in the codebook's stata_name
 
@@ -41,22 +45,86 @@ SUFFIX = {ExportFormat.CSV: ".csv", ExportFormat.PARQUET: ".parquet", ExportForm
 
 
 def write_bytes(frame: Frame, fmt: ExportFormat) -> bytes:
-    """The frame encoded in `fmt`."""
+    """The frame encoded in `fmt`; no value makes a writer fail (see :func:`exportable`)."""
     return {
         ExportFormat.CSV: _csv,
         ExportFormat.PARQUET: _parquet,
         ExportFormat.JSONL: _jsonl,
         ExportFormat.DTA: _dta,
-    }[fmt](frame)
+    }[fmt](exportable(frame))
+
+
+def exportable(frame: Frame) -> Frame:
+    """A copy of `frame` whose every value each format can write and read back.
+
+    The field contract bounds what the pipeline reads and what a reviewer types, but an export
+    must not lose a whole dataset to one value stored before those bounds, or by hand:
+
+    - a count that is whole and fits int64 stays an int; one that does not (a fraction, beyond
+      int64) is kept as a double, and the Parquet column of such a count is written as double
+      (the codebook's type is then a double for that export; nothing is rounded or dropped);
+    - a number no double holds (a Python int past 1.8e308) and non-finite ones (NaN, ±inf, which
+      CSV, JSON and Stata cannot tell from missing or garbage) are written as missing, with a
+      warning naming the column;
+    - text is made encodable: lone surrogates (from a file name that was not UTF-8) become
+      ``\\udcxx`` escapes and NUL characters are dropped (Stata and C readers stop at one).
+    """
+    rows = [list(row) for row in frame.rows]
+    for i, col in enumerate(frame.columns):
+        for row in rows:
+            value = row[i]
+            if value is None:
+                continue
+            if col.kind is ColumnKind.STR:
+                row[i] = _text(value)
+                continue
+            number = _number(value, col.kind)
+            if number is None:
+                _log.warning("column %s: %r cannot be written as a number; written as missing", col.name,
+                             value if not isinstance(value, int) else f"an int of {value.bit_length()} bits")
+            row[i] = number
+    return Frame(columns=list(frame.columns), rows=rows)
+
+
+def _text(value: Any) -> str:
+    text = value if isinstance(value, str) else str(value)
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def _number(value: Any, kind: ColumnKind) -> int | float | None:
+    if isinstance(value, bool):
+        value = int(value)
+    if isinstance(value, int):
+        if kind is ColumnKind.INT and _INT64[0] <= value <= _INT64[1]:
+            return value
+        try:
+            return float(value)
+        except OverflowError:
+            return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if not math.isfinite(number):
+        return None
+    if kind is ColumnKind.INT and number.is_integer() and _INT64[0] <= number < 2.0**63:
+        return int(number)
+    return number
 
 
 def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        return str(int(value)) if value.is_integer() else repr(value)
+        # Whole doubles below 2**53 print as integers; larger ones keep their exponent (their
+        # trailing digits are not known).
+        return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
     return str(value)
 
 
@@ -71,7 +139,8 @@ def _csv(frame: Frame) -> bytes:
 
 def _jsonl(frame: Frame) -> bytes:
     names = [c.name for c in frame.columns]
-    lines = [json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False) for row in frame.rows]
+    lines = [json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False, allow_nan=False)
+             for row in frame.rows]
     return ("\n".join(lines) + ("\n" if lines else "")).encode("utf-8")
 
 
@@ -80,9 +149,16 @@ def _parquet(frame: Frame) -> bytes:
     import pyarrow.parquet as pq
 
     types = {ColumnKind.STR: pa.string(), ColumnKind.INT: pa.int64(), ColumnKind.FLOAT: pa.float64()}
-    arrays = [
-        pa.array([row[i] for row in frame.rows], type=types[col.kind]) for i, col in enumerate(frame.columns)
-    ]
+    arrays = []
+    for i, col in enumerate(frame.columns):
+        values = [row[i] for row in frame.rows]
+        kind = types[col.kind]
+        if col.kind is ColumnKind.INT and any(isinstance(v, float) for v in values):
+            # A count outside int64 or not whole (see exportable): the column is written as double
+            # (every value as a double: pyarrow refuses an int with no exact double).
+            kind = pa.float64()
+            values = [None if v is None else float(v) for v in values]
+        arrays.append(pa.array(values, type=kind))
     table = pa.Table.from_arrays(arrays, names=[c.name for c in frame.columns])
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="zstd")
@@ -103,7 +179,8 @@ def _dta(frame: Frame) -> bytes:
             data[name] = pd.Series(["" if v is None else v for v in values], dtype=object)
         else:
             # Stata has no nullable integer: counts go out as doubles with "." for missing.
-            data[name] = pd.Series([float("nan") if v is None else float(v) for v in values], dtype="float64")
+            data[name] = pd.Series([float("nan") if v is None or abs(float(v)) > _STATA_MAX_DOUBLE else float(v)
+                                    for v in values], dtype="float64")
     df = pd.DataFrame(data, columns=names)
     labels = [c.name[:80] for c in frame.columns]
     fd, tmp = tempfile.mkstemp(suffix=".dta")

@@ -12,7 +12,7 @@ from extractor.datamodel import FieldStatus
 from extractor.stages.validate import BROKEN_IDENTITY, NARRATIVE_PREFIX, check_identities
 from extractor.stages.validate.repair import suggest_repairs
 from extractor.storage import CheckRow, Correction, Document, FieldRow, ReviewItem, ReviewState, User
-from extractor.templates import ValueType, get_template
+from extractor.templates import get_template
 from extractor.review.prose import recheck_prose
 from extractor.review.queue import holds_lease, sync_document
 
@@ -31,7 +31,7 @@ def decide(session: Session, user: User, item: ReviewItem, value: float | None, 
 
     Raises:
         LeaseLost: the user does not hold the document's lease.
-        ValueError: `value` does not fit the field's type (a count must be whole and ≥ 0).
+        ValueError: `value` does not fit the field's type or plausible range (the message says which).
     """
     if not holds_lease(session, item.document_id, user):
         raise LeaseLost(f"document {item.document_id} is not leased to {user.email}")
@@ -112,13 +112,12 @@ def revalidate(session: Session, document: Document) -> None:
 
 
 def _check_type(template_id: str | None, field_id: str, value: float) -> None:
+    """Refuse a typed value outside the field's type or plausible range (the contract's value_ranges)."""
     if template_id is None:
         return
     definition = get_template(template_id).fields.get(field_id)
     if definition is None:
         return
-    kind = definition.value_type
-    if kind is not ValueType.DECIMAL and not float(value).is_integer():
-        raise ValueError(f"{field_id} is a count: give a whole number")
-    if kind is not ValueType.SIGNED_INTEGER and value < 0:
-        raise ValueError(f"{field_id} cannot be negative")
+    problem = definition.value_problem(value)
+    if problem is not None:
+        raise ValueError(f"{field_id}: {problem}")

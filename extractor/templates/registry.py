@@ -8,6 +8,7 @@ exported dataset: they are derived here and nowhere else.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from enum import Enum
 from functools import cache
@@ -53,11 +54,34 @@ class FieldDef(BaseModel):
     label_en: str
     value_type: ValueType = ValueType.INTEGER
     unit: str = Field("件", description="unit of the value: 件 for counts, 万元 for amounts")
+    minimum: float = Field(0, description="smallest plausible value (the contract's value_ranges)")
+    maximum: float = Field(math.inf, description="largest plausible value (the contract's value_ranges)")
 
     @property
     def label(self) -> str:
         """Chinese label of the field: row and column."""
         return f"{self.row_label} / {self.col_label}"
+
+    def value_problem(self, value: float) -> str | None:
+        """What is wrong with `value` for this field (type or plausible range), or ``None``.
+
+        The reason names the allowed range, so a reviewer refused a value sees why.
+        """
+        allowed = f"{self.value_type.value} in [{_fmt(self.minimum)}, {_fmt(self.maximum)}] {self.unit}"
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"not a number ({value!r}); allowed: {allowed}"
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"not a finite number ({value}); allowed: {allowed}"
+        if self.value_type is not ValueType.DECIMAL and isinstance(value, float) and not value.is_integer():
+            return f"a count must be a whole number, read {value}; allowed: {allowed}"
+        if value < self.minimum:
+            if self.minimum == 0:
+                return f"negative value {_fmt(value)} where only counts/amounts ≥ 0 are allowed; allowed: {allowed}"
+            return f"implausibly small value {_fmt(value)}; allowed: {allowed}"
+        if value > self.maximum:
+            what = "amount" if self.value_type is ValueType.DECIMAL else "count"
+            return f"implausibly large {what} {_fmt(value)}; allowed: {allowed}"
+        return None
 
 
 class Violation(BaseModel):
@@ -136,7 +160,13 @@ class Template(BaseModel):
 
 
 def _fmt(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+    if isinstance(x, int):
+        # A huge int has no float (OverflowError), its digits would fill the message, and past
+        # 4,300 digits str() refuses it.
+        return str(x) if abs(x) < 10**16 else f"a number of about {int(x.bit_length() * 0.30103) + 1} digits"
+    if not math.isfinite(x):
+        return str(x)
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e16 else f"{x:g}"
 
 
 def _load_yaml(name: str) -> Any:
@@ -152,12 +182,22 @@ def _value_type(col: str) -> ValueType:
     return ValueType.INTEGER
 
 
-def _build_fields(template_id: str, spec: dict, en: dict) -> dict[str, FieldDef]:
+def _bounds(ranges: dict, vtype: ValueType, section: str) -> tuple[float, float]:
+    """(minimum, maximum) of a value type in `section`, from the contract's ``value_ranges``."""
+    spec = ranges[vtype.value]
+    upper = spec["max"]
+    if isinstance(upper, dict):
+        upper = upper[section]
+    return float(spec["min"]), float(upper)
+
+
+def _build_fields(template_id: str, spec: dict, en: dict, ranges: dict) -> dict[str, FieldDef]:
     fields: dict[str, FieldDef] = {}
 
     def add(section: str, row: str, col: str, row_label: str, col_label: str, group: str | None) -> None:
         field_id = f"{section}.{row}.{col}"
         vtype = _value_type(col)
+        minimum, maximum = _bounds(ranges, vtype, section)
         fields[field_id] = FieldDef(
             id=field_id,
             template=template_id,
@@ -170,6 +210,8 @@ def _build_fields(template_id: str, spec: dict, en: dict) -> dict[str, FieldDef]
             label_en=f"{en['rows'][row]} / {en['cols'][col]}",
             value_type=vtype,
             unit="万元" if vtype is ValueType.DECIMAL else "件",
+            minimum=minimum,
+            maximum=maximum,
         )
 
     for group in spec["active"]["groups"]:
@@ -241,7 +283,7 @@ def _all_templates() -> dict[str, Template]:
             id=template_id,
             report_years=(first, last),
             section_titles={name: s["title"] for name, s in sections.items()},
-            fields=_build_fields(template_id, sections, en),
+            fields=_build_fields(template_id, sections, en, data["value_ranges"]),
             identities=_build_identities(sections),
         )
     return out

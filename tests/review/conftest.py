@@ -86,6 +86,15 @@ def prose_batch(review_settings, synth_reports, tmp_path_factory) -> str:
                          tmp_path_factory.mktemp("prose-out"))
 
 
+@pytest.fixture(scope="session")
+def bounds_batch(review_settings, tmp_path_factory) -> str:
+    """A batch of its own (one digital report, seed 9191) for the range tests: no other test leases it."""
+    from extractor.synth import generate
+
+    pdfs = generate(n=1, out=tmp_path_factory.mktemp("bounds-synth"), seed=9191, level="digital")
+    return process_batch(review_settings, pdfs, "bounds-test", tmp_path_factory.mktemp("bounds-out"))
+
+
 @pytest.fixture
 def make_user(sessions):
     """Create an account with a unique e-mail: make_user(role, batches=(...)) → SimpleNamespace."""

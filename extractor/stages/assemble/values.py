@@ -22,6 +22,9 @@ _ONE_LOOKALIKES = frozenset("1Il")
 _AS_ONES = str.maketrans("Il", "11")
 # A number followed by a unit of yuan (not 万元), which has to be converted to 万元.
 _YUAN = re.compile(r"\d\s*元")
+# Most digits a value may have before its point: a double holds every whole number up to 2**53 (16 digits) exactly;
+# amounts in 元 (converted to 万元) have up to 13 before the point at the contract's maximum.
+_MAX_DIGITS = 15
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,10 @@ def parse_value(text: str, value_type: ValueType, amount_in_yuan: bool = False) 
     if note is None and len(digits) > 1 and digits[0] == "0" and digits[1].isdigit():
         # Reports never print "02" or "011": two cells read as one where a rule was lost.
         note = f"leading zero, possibly two cells read as one: {raw!r}"
+    if len(digits.split(".")[0]) > _MAX_DIGITS:
+        # No value of the contract has so many digits (cells read as one, a phone number): a double,
+        # which the store holds, could not keep it exactly, and "9"*400 is no float at all.
+        return ParsedValue(None, raw, f"too many digits for one value ({len(digits.split('.')[0])}): {raw[:40]!r}")
     if value_type is ValueType.DECIMAL:
         number: int | float = float(digits)
         if amount_in_yuan or _YUAN.search(normal) and "万元" not in normal:
