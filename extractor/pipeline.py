@@ -233,7 +233,8 @@ class Pipeline:
         try:
             source = open_document(doc.path)
         except DocumentError as exc:
-            result.errors.append(str(exc))
+            # Named by its source, not the path read (a temporary copy, for an archive member).
+            result.errors.append(f"{doc.source}: {exc.reason}")
             return result, []
         pages: list[PageRecord] = []
         with source:
@@ -242,7 +243,7 @@ class Pipeline:
                 try:
                     pages.append(self.understand_page(source, index))
                 except DocumentError as exc:
-                    result.errors.append(f"page {index + 1}: {exc}")
+                    result.errors.append(f"page {index + 1}: {exc.reason}")
         return self.finish(result, pages), pages
 
     def start(self, doc: InputDocument) -> DocumentResult:

@@ -86,7 +86,8 @@ def split(document_id: int) -> list[bool] | None:
         try:
             plan = plan_pages(store().path(doc.blob_key))
         except DocumentError as exc:
-            mark_failed(session, doc, str(exc))
+            # The reason alone: the path is the store's copy, named by hash, meaningless to people.
+            mark_failed(session, doc, exc.reason)
             return None
         doc.pages = len(plan)
         doc.state = DocumentState.PROCESSING.value

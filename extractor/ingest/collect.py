@@ -193,7 +193,9 @@ class _Collector:
             self._error(source, _unsupported_reason(entry.name, sniffed))
 
     def _register(self, id_base: str, source: str, path: Path, sha256: str, size: int, sniffed: Sniffed) -> None:
-        doc_id = self._unique_id(id_base)
+        # The path keeps its bytes (to be opened); the id and source are text for people and the store.
+        doc_id = self._unique_id(readable_name(id_base))
+        source = readable_name(source)
         duplicate_of = self._id_by_sha.setdefault(sha256, doc_id)
         kind = DocumentKind.PDF if sniffed.category is Category.PDF else DocumentKind.IMAGE
         self.result.documents.append(
@@ -219,8 +221,27 @@ class _Collector:
         return candidate
 
     def _error(self, source: str, reason: str) -> None:
+        source = readable_name(source)
         _log.warning("ingest: %s: %s", source, reason)
         self.result.errors.append(InputError(source=source, reason=reason))
+
+
+def readable_name(name: str) -> str:
+    """A file name as text that can be stored and printed.
+
+    A name that was not UTF-8 on disk reaches Python with its bytes as lone surrogates, which no
+    database, JSON file or terminal accepts (one such file stopped a whole batch); it is decoded
+    as GB18030 (what Chinese Windows tools write), else its undecodable bytes become U+FFFD.
+    """
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        raw = name.encode("utf-8", "surrogateescape")
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "replace")
 
 
 def _stem(name: str) -> str:

@@ -4,6 +4,7 @@ from extractor.stages.rasterise.errors import DocumentError
 from extractor.stages.rasterise.source import (
     IMAGE_SUFFIXES,
     MAX_PAGE_PIXELS,
+    MAX_PAGES,
     ImageSource,
     PageImage,
     PdfSource,
@@ -18,6 +19,7 @@ from extractor.stages.rasterise.textlayer import text_layer_tokens
 __all__ = [
     "IMAGE_SUFFIXES",
     "MAX_PAGE_PIXELS",
+    "MAX_PAGES",
     "DocumentError",
     "ImageSource",
     "PageImage",

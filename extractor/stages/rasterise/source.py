@@ -28,6 +28,11 @@ _log = logging.getLogger(__name__)
 # bigger is a decompression bomb or a mistake, and an RGB copy of it would need > 300 MB.
 MAX_PAGE_PIXELS = 100_000_000
 
+# Most pages a document may have. Annual reports run to 5–40 pages (the longest seen, with
+# annexes, under 100); a file with hundreds is a bad input (a scanned book, a blank export)
+# whose pages would hold a worker for an hour: refused at once, with the count.
+MAX_PAGES = 300
+
 # Resolution assumed for an image file that does not state one (typical office scanner setting).
 DEFAULT_IMAGE_DPI = 200.0
 
@@ -156,6 +161,7 @@ def open_pdf(path: str | Path, password: str | None = None) -> PdfSource:
     if len(document) == 0:
         document.close()
         raise DocumentError(str(path), "the PDF has no pages")
+    _check_page_count(path, len(document), document.close)
     return PdfSource(path, document)
 
 
@@ -180,6 +186,7 @@ def open_image(path: str | Path) -> ImageSource:
     except (UnidentifiedImageError, OSError) as exc:
         raise DocumentError(str(path), f"not a readable image ({exc})") from exc
     n_pages = getattr(image, "n_frames", 1)
+    _check_page_count(path, n_pages, image.close)
     image.seek(0)
     _check_pixels(path, *image.size)
     return ImageSource(path, image, n_pages)
@@ -263,6 +270,14 @@ def _has_empty_page_tree(path: Path) -> bool:
     except OSError:
         return False
     return bool(_EMPTY_PAGE_TREE.search(data)) and not _PAGE_OBJECT.search(data)
+
+
+def _check_page_count(path: Path, n_pages: int, close) -> None:
+    if n_pages > MAX_PAGES:
+        close()
+        raise DocumentError(
+            str(path), f"{n_pages} pages, more than the limit of {MAX_PAGES} (an annual report has 5–40): not read"
+        )
 
 
 def _check_pixels(path: Path, width: int, height: int) -> None:
