@@ -280,6 +280,14 @@ class FaultBatch:
         """A worker's log so far (to check that the fault reached it)."""
         return (self.folder / f"{name}.log").read_text(errors="replace")
 
+    def report(self, fault: str, at, counts: dict[str, int]) -> None:
+        """One line for the README's table: what was injected when, what survived, retries seen."""
+        retries = sum(self.log(p.stem).count(" retry: ") for p in self.folder.glob("*.log"))
+        redelivered = sum(self.log(p.stem).count("already done") for p in self.folder.glob("*.log"))
+        print(f"\nFAULT {fault}: injected at {at.pages_done}/{at.pages_total} pages stored; after: "
+              f"{counts['documents']} documents, {counts['pages']} pages, {counts['fields']} fields, each once; "
+              f"{retries} task retries, {redelivered} redelivered pages found already stored")
+
     def progress(self):
         from extractor.storage import batch_progress
 

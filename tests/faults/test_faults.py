@@ -33,6 +33,7 @@ def test_worker_killed(fault_batch, reports, embedded_values):
     counts = fault_batch.check_exactly_once(embedded_values)
     assert not at.finished and counts["documents"] == 6
     assert "succeeded" in fault_batch.log("w2")  # the new worker did the rest
+    fault_batch.report("worker kill -9", at, counts)
 
 
 def test_redis_restarted(fault_batch, reports, embedded_values, private_redis):
@@ -45,6 +46,7 @@ def test_redis_restarted(fault_batch, reports, embedded_values, private_redis):
     counts = fault_batch.check_exactly_once(embedded_values)
     assert not at.finished and counts["documents"] == 6
     assert "Connection to broker lost" in fault_batch.log("w1")  # the worker saw Redis go
+    fault_batch.report("Redis SIGKILL + restart", at, counts)
 
 
 def test_postgres_backends_terminated(fault_batch, reports, embedded_values, private_pg):
@@ -58,6 +60,7 @@ def test_postgres_backends_terminated(fault_batch, reports, embedded_values, pri
     fault_batch.wait()
     counts = fault_batch.check_exactly_once(embedded_values)
     assert not at.finished and killed >= 1 and counts["documents"] == 6
+    fault_batch.report(f"pg_terminate_backend ×2 ({killed} connections)", at, counts)
 
 
 def test_postgres_restarted(fault_batch, reports, embedded_values, private_pg):
@@ -70,3 +73,4 @@ def test_postgres_restarted(fault_batch, reports, embedded_values, private_pg):
     counts = fault_batch.check_exactly_once(embedded_values)
     assert not at.finished and counts["documents"] == 6
     assert "OperationalError" in fault_batch.log("w1")  # tasks met the dead server and retried
+    fault_batch.report("PostgreSQL immediate stop + restart", at, counts)
