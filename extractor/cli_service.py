@@ -28,6 +28,7 @@ def register(app: typer.Typer) -> None:
     app.command("migrate")(migrate)
     app.command("submit")(submit)
     app.command("status")(status)
+    app.command("resume")(resume)
     app.command("export")(export)
     app.command("codebook")(codebook)
     app.command("bench-service")(bench_service)
@@ -142,6 +143,22 @@ def status(
         typer.echo(f"no batch {batch_id}", err=True)
         raise typer.Exit(code=1)
     typer.echo(progress.model_dump_json(indent=1) if as_json else _describe(progress))
+
+
+def resume(batch_id: Annotated[str, typer.Argument(help="batch id")]) -> None:
+    """Queue again the unfinished documents of a batch whose tasks the broker lost (safe to repeat)."""
+    from extractor.settings import get_settings
+    from extractor.storage import make_engine, make_sessionmaker
+    from workers.dispatch import resume_batch
+
+    factory = make_sessionmaker(make_engine(get_settings().db))
+    with factory() as session:
+        try:
+            todo = resume_batch(session, batch_id)
+        except KeyError:
+            typer.echo(f"no batch {batch_id}", err=True)
+            raise typer.Exit(code=1) from None
+    typer.echo(f"batch {batch_id}: " + ("ingest queued again" if todo is None else f"{len(todo)} documents queued again"))
 
 
 def _describe(p) -> str:

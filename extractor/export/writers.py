@@ -65,7 +65,8 @@ def exportable(frame: Frame) -> Frame:
       (the codebook's type is then a double for that export; nothing is rounded or dropped);
     - a number no double holds (a Python int past 1.8e308) and non-finite ones (NaN, ±inf, which
       CSV, JSON and Stata cannot tell from missing or garbage) are written as missing, with a
-      warning naming the column;
+      warning naming the column (and in .dta a double past Stata's largest, 8.99e307, is missing:
+      Stata reads those bit patterns as its missing codes);
     - text is made encodable: lone surrogates (from a file name that was not UTF-8) become
       ``\\udcxx`` escapes and NUL characters are dropped (Stata and C readers stop at one).
     """

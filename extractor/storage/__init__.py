@@ -28,7 +28,7 @@ from extractor.storage.models import (
     WebSession,
 )
 from extractor.storage.progress import BatchProgress, batch_progress
-from extractor.storage.register import create_batch, pending_documents, register_inputs
+from extractor.storage.register import create_batch, pending_documents, register_inputs, unfinished_documents
 
 __all__ = [
     "ApiToken",
@@ -58,6 +58,7 @@ __all__ = [
     "make_sessionmaker",
     "create_batch",
     "pending_documents",
+    "unfinished_documents",
     "register_inputs",
     "session_scope",
     "upgrade_database",

@@ -170,3 +170,17 @@ def pending_documents(session: Session, batch_id: str) -> list[int]:
             .distinct()
         ).all()
     )
+
+
+def unfinished_documents(session: Session, batch_id: str) -> list[int]:
+    """Ids of the batch's documents neither done nor failed (queued, or processing when the broker lost
+    their tasks); enqueueing them again is safe, every step being idempotent."""
+    return sorted(
+        session.scalars(
+            select(BatchDocument.document_id)
+            .join(Document, Document.id == BatchDocument.document_id)
+            .where(BatchDocument.batch_id == batch_id,
+                   Document.state.in_((DocumentState.QUEUED.value, DocumentState.PROCESSING.value)))
+            .distinct()
+        ).all()
+    )

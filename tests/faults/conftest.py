@@ -75,8 +75,13 @@ class PrivateRedis:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(timeout=10)
 
-    def restart(self, down_seconds: float = 2.0) -> None:
+    def restart(self, down_seconds: float = 2.0, wipe: bool = False) -> None:
+        """Kill and start again; `wipe`: its append-only files deleted first (a broker that lost everything)."""
         self.kill()
+        if wipe:
+            for path in self.folder.iterdir():
+                if path.name != "redis.log":
+                    shutil.rmtree(path) if path.is_dir() else path.unlink()
         time.sleep(down_seconds)
         self.start()
 
@@ -267,6 +272,18 @@ class FaultBatch:
         for document_id in todo:
             app.send_task("workers.tasks.documents.process_document", args=[document_id])
         app.close()
+
+    def resume(self) -> list[int] | None:
+        """``nianbao resume``'s work, through a Celery app of these settings only."""
+        from workers.app import create_celery
+        from workers.dispatch import resume_batch
+
+        app = create_celery(self.settings)
+        try:
+            with self.sessions() as session:
+                return resume_batch(session, self.batch_id, celery=app)
+        finally:
+            app.close()
 
     def start_worker(self, name: str) -> subprocess.Popen:
         from workers.process import start_worker

@@ -9,6 +9,8 @@ once: one page record per page, one value per field, values and export equal to 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 pytestmark = pytest.mark.faults
@@ -47,6 +49,26 @@ def test_redis_restarted(fault_batch, reports, embedded_values, private_redis):
     assert not at.finished and counts["documents"] == 6
     assert "Connection to broker lost" in fault_batch.log("w1")  # the worker saw Redis go
     fault_batch.report("Redis SIGKILL + restart", at, counts)
+
+
+def test_redis_restarted_empty_then_resumed(fault_batch, reports, embedded_values, private_redis):
+    # Redis killed mid-batch and started again with its data files deleted: every queued task and chord
+    # counter is gone. Once the worker is back, `nianbao resume` queues the unfinished documents again.
+    fault_batch.submit(reports)
+    fault_batch.start_worker("w1")
+    at = fault_batch.wait(_midway)
+    private_redis.restart(wipe=True)
+    # The worker reconnects (and declares its queues again) before anything is sent.
+    deadline = time.monotonic() + 60
+    while fault_batch.log("w1").count("Connected to redis") < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    stalled = fault_batch.wait(lambda p: True)
+    resumed = fault_batch.resume()
+    fault_batch.wait()
+    counts = fault_batch.check_exactly_once(embedded_values)
+    assert not at.finished and resumed and counts["documents"] == 6
+    fault_batch.report(f"Redis wiped + restart, then resume ({len(resumed)} documents queued again; "
+                       f"{stalled.pages_done} pages stored when resumed)", at, counts)
 
 
 def test_postgres_backends_terminated(fault_batch, reports, embedded_values, private_pg):
