@@ -30,6 +30,7 @@ class ReviewItemOut(BaseModel):
     row_label: str
     col_label: str
     label_en: str
+    allowed: str = Field("", description="the values a reviewer may type: type and plausible range (field contract)")
     value: int | float | None = Field(description="the value as read (printed)")
     raw: str | None = Field(description="the cell text as read")
     suggestion: int | float | None = Field(description="the value the identities imply, if one cell explains them")
@@ -86,7 +87,8 @@ def item_out(session: Session, item: ReviewItem) -> ReviewItemOut:
     return ReviewItemOut(
         id=item.id, batch_id=item.batch_id, document_id=item.document_id, source=_source(session, document.id),
         field_id=item.field_id, section=definition.section, group=definition.group, row_label=definition.row_label,
-        col_label=definition.col_label, label_en=definition.label_en, value=stored_number(row.value), raw=row.raw,
+        col_label=definition.col_label, label_en=definition.label_en, allowed=definition.allowed(),
+        value=stored_number(row.value), raw=row.raw,
         suggestion=stored_number(row.suggestion), confidence=row.confidence, status=row.status,
         reasons=list(row.reasons or []), page=row.page, bbox=row.bbox, priority=item.priority, state=item.state,
         crop_url=f"/review/api/items/{item.id}/crop.png" if row.bbox is not None and row.page is not None else None,

@@ -62,12 +62,16 @@ class FieldDef(BaseModel):
         """Chinese label of the field: row and column."""
         return f"{self.row_label} / {self.col_label}"
 
+    def allowed(self) -> str:
+        """The values this field may hold, for people: ``integer in [0, 100000] 件``."""
+        return f"{self.value_type.value} in [{_fmt(self.minimum)}, {_fmt(self.maximum)}] {self.unit}"
+
     def value_problem(self, value: float) -> str | None:
         """What is wrong with `value` for this field (type or plausible range), or ``None``.
 
         The reason names the allowed range, so a reviewer refused a value sees why.
         """
-        allowed = f"{self.value_type.value} in [{_fmt(self.minimum)}, {_fmt(self.maximum)}] {self.unit}"
+        allowed = self.allowed()
         if isinstance(value, bool) or not isinstance(value, int | float):
             return f"not a number ({value!r}); allowed: {allowed}"
         if isinstance(value, float) and not math.isfinite(value):

@@ -45,6 +45,8 @@ def test_out_of_range_values_are_refused_with_the_range_and_in_range_ones_kept(r
     assert get_template(template).fields[field_id].maximum == 100_000
     client = TestClient(create_app(review_settings, dispatcher=_NoDispatch()),
                         headers={"Authorization": f"Bearer {token}"})
+    # The item says what may be typed before anything is.
+    assert client.get(f"/review/api/items/{item_id}").json()["allowed"] == "integer in [0, 100000] 件"
     url = f"/review/api/items/{item_id}/decision"
     for typed, words in ((100_001, "implausibly large count 100001"), (-3, "negative value -3"),
                          (2.5, "whole number"), ("1e400", "not a finite number")):

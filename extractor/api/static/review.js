@@ -87,6 +87,7 @@ async function show(item) {
   $("item-row").textContent = item.row_label;
   $("item-col").textContent = item.col_label;
   $("item-field").textContent = item.field_id;
+  $("item-allowed").textContent = item.allowed || "";
   $("item-value").textContent = item.value === null ? "(unreadable)" : item.value;
   $("item-raw").textContent = item.raw === null ? "" : item.raw;
   $("item-confidence").textContent = item.confidence === null ? "?" : item.confidence.toFixed(2);
