@@ -62,9 +62,12 @@ def test_every_bad_input_gets_its_error_and_the_good_reports_come_out(corpus, tm
     rss_file = run / "peak-rss-kib"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "TMPDIR": str(run / "tmp"),
            "NIANBAO_DB__URL": f"sqlite:///{run / 'var' / 'nianbao.db'}", "NIANBAO_STORAGE__ROOT": str(run / "var" / "store")}
-    # The CLI in a process of its own, reporting its own peak RSS when it exits.
-    code = ("import atexit, resource, runpy, sys; "
-            f"atexit.register(lambda: open({str(rss_file)!r}, 'w').write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))); "
+    # The CLI in a process of its own, reporting its own peak RSS (VmHWM) when it exits. Not
+    # getrusage's ru_maxrss: Linux carries that across fork + exec, so it would report this pytest
+    # process's size (1.4 GiB once a test loaded the OCR models) rather than the CLI's.
+    hwm = ("next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:'))")
+    code = ("import atexit, runpy, sys; "
+            f"atexit.register(lambda: open({str(rss_file)!r}, 'w').write(str({hwm}))); "
             f"sys.argv = ['nianbao', 'extract', {str(folder)!r}, '--out', 'out']; "
             "runpy.run_module('extractor.cli', run_name='__main__')")
     started = time.monotonic()
