@@ -149,7 +149,7 @@ def resume(batch_id: Annotated[str, typer.Argument(help="batch id")]) -> None:
     """Queue again the unfinished documents of a batch whose tasks the broker lost (safe to repeat)."""
     from extractor.settings import get_settings
     from extractor.storage import make_engine, make_sessionmaker
-    from workers.dispatch import resume_batch
+    from workers.resume import resume_batch
 
     factory = make_sessionmaker(make_engine(get_settings().db))
     with factory() as session:

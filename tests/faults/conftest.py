@@ -104,6 +104,8 @@ class PrivatePostgres:
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         cmd = list(args)
         if os.geteuid() == 0:
+            if shutil.which("runuser") is None or subprocess.run(["id", "postgres"], capture_output=True).returncode:
+                pytest.skip("running as root without a postgres account to run initdb/postgres as")
             # initdb and postgres refuse to run as root.
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
         return subprocess.run(cmd, check=check, capture_output=True, timeout=120)
@@ -259,7 +261,6 @@ class FaultBatch:
 
     def submit(self, pdfs: list[Path]) -> None:
         """Record the batch and queue its documents through a Celery app of these settings only."""
-        from workers.app import create_celery
         from extractor.storage import ContentStore, create_batch, register_inputs
 
         with self.sessions() as session:
@@ -267,18 +268,28 @@ class FaultBatch:
             todo = register_inputs(session, ContentStore(self.settings.storage.root), batch, pdfs)
             session.commit()
             self.batch_id = batch.id
-        # Not workers.dispatch: its app was configured when first imported (maybe for the shared Redis).
-        app = create_celery(self.settings)
+        app = self.celery()
         for document_id in todo:
             app.send_task("workers.tasks.documents.process_document", args=[document_id])
         app.close()
 
-    def resume(self) -> list[int] | None:
-        """``nianbao resume``'s work, through a Celery app of these settings only."""
-        from workers.app import create_celery
-        from workers.dispatch import resume_batch
+    def celery(self):
+        """A Celery app of these settings only.
 
-        app = create_celery(self.settings)
+        Not ``workers.app``: importing it creates the process's app from the settings in force,
+        which would leave later tests (tests/service) sending to this module's dead Redis.
+        """
+        from celery import Celery
+
+        app = Celery("nianbao-faults", set_as_current=False)
+        app.config_from_object(self.settings.celery.as_celery_config(), namespace="CELERY")
+        return app
+
+    def resume(self) -> list[int] | None:
+        """``nianbao resume``'s work, through this batch's own Celery app."""
+        from workers.resume import resume_batch
+
+        app = self.celery()
         try:
             with self.sessions() as session:
                 return resume_batch(session, self.batch_id, celery=app)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from typer.testing import CliRunner
 
 
@@ -13,6 +15,7 @@ def test_resume_names_an_unknown_batch_and_queues_nothing_for_a_finished_one(tmp
     from extractor.storage import (BatchDocument, Document, DocumentState, create_batch, make_engine,
                                    make_sessionmaker, upgrade_database)
 
+    app_before = "workers.app" in sys.modules
     url = f"sqlite:///{tmp_path / 'store.db'}"
     monkeypatch.setenv("NIANBAO_DB__URL", url)
     upgrade_database(url)
@@ -33,3 +36,5 @@ def test_resume_names_an_unknown_batch_and_queues_nothing_for_a_finished_one(tmp
         assert missing.exit_code == 1 and "no batch nosuchbatch" in missing.output
         done = runner.invoke(app, ["resume", batch_id])
         assert done.exit_code == 0 and "0 documents queued again" in done.output, done.output
+    # Nothing to send, so the process's Celery app was not created (with this test's settings).
+    assert ("workers.app" in sys.modules) == app_before
