@@ -35,7 +35,7 @@ def submit_batch(
     store: Annotated[ContentStore, Depends(get_store)],
     settings: Annotated[Settings, Depends(get_settings)],
     dispatcher: Annotated[Dispatcher, Depends(get_dispatcher)],
-    file: Annotated[UploadFile | None, File(description="an archive, PDF or image")] = None,
+    file: Annotated[UploadFile | None, File(description="an archive, PDF, image, HTML page, Word (.docx) or OFD file")] = None,
     path: Annotated[str | None, Form(description="a file or folder on the server, under the import root")] = None,
     name: Annotated[str | None, Form(description="a name for people; default the file name")] = None,
 ) -> BatchAccepted:

@@ -346,8 +346,9 @@ def _render_job(job: tuple) -> Path:
 
 
 def make_samples(out: Path, seeds_dir: Path | None = None) -> list[Path]:
-    """Write the sample scanned reports: four drawn (both templates; clean, typical ×2, hard)
-    and the two real seed reports at the typical level."""
+    """Write the sample reports: four drawn scans (both templates; clean, typical ×2, hard),
+    the two real seed reports scanned at the typical level, and two drawn reports as published
+    on the web (an HTML page in a site's frame, in GBK) and as a Word file (DOCX)."""
     seeds_dir = Path(seeds_dir or SEEDS_DIR)
     specs = [
         ("sample-gov-2021-clean", 11, "gov-2021", "clean", None),
@@ -356,8 +357,10 @@ def make_samples(out: Path, seeds_dir: Path | None = None) -> list[Path]:
         ("sample-gov-2021-hard", 14, "gov-2021", "hard", None),
         ("sample-zhaosu-2025", 15, None, "typical", seeds_dir / "zhaosu-2025.json"),
         ("sample-xiangxiang-2025", 16, None, "typical", seeds_dir / "xiangxiang-2025.json"),
+        ("sample-gov-2021-web", 17, "gov-2021", "html", None),
+        ("sample-gov-2019-word", 18, "gov-2019", "docx", None),
     ]
     return [
-        render_document(doc_id, Path(out), s, t, lv, ov, jpeg_quality=_SAMPLE_JPEG_QUALITY)
+        render_document(doc_id, Path(out), s, t, lv, ov, jpeg_quality=_SAMPLE_JPEG_QUALITY, html_encoding="gbk")
         for doc_id, s, t, lv, ov in specs
     ]

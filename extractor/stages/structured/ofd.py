@@ -33,8 +33,9 @@ _ASCENT, _DESCENT = 0.88, 0.12
 # Two text runs on one baseline are one token when the gap between them is under this many ems
 # (some producers write one TextCode per character).
 _JOIN_GAP_EM = 0.3
-# Numbers taken by each path command of AbbreviatedData after its letter.
-_PATH_ARGS = {"S": 2, "M": 2, "L": 2, "Q": 4, "B": 6, "C": 6, "A": 7, "Z": 0}
+# Numbers taken by each path command of AbbreviatedData after its letter (GB/T 33190 9.3.3: S start,
+# M move, L line, Q quadratic and B cubic Bézier, A arc, C close; Z, PostScript's close, accepted too).
+_PATH_ARGS = {"S": 2, "M": 2, "L": 2, "Q": 4, "B": 6, "A": 7, "C": 0, "Z": 0}
 # Deepest PageBlock nesting followed.
 _MAX_NESTING = 16
 # Line width of a path that states none, mm (GB/T 33190 default 0.353 mm).
@@ -178,9 +179,9 @@ def _path_segments(element, x0: float, y0: float) -> list[tuple[float, float, fl
             point = place(args[0], args[1])
             segments.append((*current, *point, line_width))
             current = point
-        elif command == "Z" and current is not None and start is not None:
+        elif command in ("C", "Z") and current is not None and start is not None:
             segments.append((*current, *start, line_width))
             current = start
-        elif command in ("Q", "B", "C", "A"):
+        elif command in ("Q", "B", "A"):
             current = place(args[-2], args[-1])  # curves are not table rules: move to their end
     return segments
