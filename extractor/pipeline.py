@@ -110,7 +110,10 @@ class Pipeline:
             if laid_out.record.tables is not None:
                 return laid_out.record.model_copy(update={"timings": clock.seconds})
             with clock("render"):
-                page = PageImage(image=draw_page(laid_out), record=laid_out.record.model_copy(update={"tokens": None}))
+                # Rules only: the text is known, and a glyph's stroke in line with a column rule
+                # below it was taken for a piece of that rule, splitting a merged header cell.
+                image = draw_page(laid_out, with_text=False)
+                page = PageImage(image=image, record=laid_out.record.model_copy(update={"tokens": None}))
             return self._understand_text_page(page, laid_out.record.tokens or [], clock)
         with clock("render"):
             page = render_page(source, index, dpi=dpi)

@@ -117,7 +117,7 @@ def render_document(
         out: output directory (created).
         seed: this document's seed; everything about it follows from it.
         template: gov-2021 or gov-2019; drawn when None (gov-2021 about 70%).
-        level: digital | clean | typical | hard (not "mixed": choose before).
+        level: digital | clean | typical | hard | html | docx | ofd (not "mixed": choose before).
         values_override: a seed file whose template, meta and values the report carries exactly.
         violation_rate: share of drawn documents given a planted identity violation.
         jpeg_quality: JPEG quality of the page images of a scanned PDF.
@@ -313,15 +313,16 @@ def generate(
         out: output directory; writes ``synth-<seed>-<i:04d>.pdf`` and ``.truth.json``.
         seed: run seed; document i uses ``seed * 100003 + i``.
         templates: template ids to draw from (default both: gov-2021 ~70%, gov-2019 ~30%).
-        level: digital | clean | typical | hard | mixed (a level drawn per document).
+        level: digital | clean | typical | hard | mixed (a level drawn per document), or html |
+            docx | ofd (the report as a web page, Word or OFD file instead of a PDF).
         values_override: a seed file (``samples/seeds/*.json``) whose values every document carries.
         workers: processes to render with (documents are independent; output is the same).
 
     Returns:
-        The PDF paths in order.
+        The document paths in order.
     """
-    if level != "mixed" and level not in LEVELS:
-        raise ValueError(f"unknown level {level!r}; known: {', '.join(LEVELS)}, mixed")
+    if level != "mixed" and level not in LEVELS + FORMAT_LEVELS:
+        raise ValueError(f"unknown level {level!r}; known: {', '.join(LEVELS + FORMAT_LEVELS)}, mixed")
     for t in templates or []:
         get_template(t)  # raises KeyError naming the known templates
     jobs = []

@@ -25,6 +25,9 @@ FORMAT_LEVELS = ("html", "docx", "ofd")
 _OFD_NS = "http://www.ofdspec.org/2016"
 # Time stamped on every zip member (DOCX, OFD), so a generated file is the same bytes every time.
 _ZIP_TIME = (2026, 1, 1, 0, 0, 0)
+# A4 page, mm, and the top and bottom margin of a generated OFD page.
+_A4 = (210.0, 297.0)
+_PAGE_MARGIN_MM = 25.0
 # Width of a narrow character in ems, as the structured layout measures text.
 _NARROW_EM = 0.55
 
@@ -126,56 +129,87 @@ def _docx_table(document, block: TableBlock) -> None:
 
 
 def write_ofd(report_html: str, path: Path) -> Path:
-    """The report as a one-page OFD file: every text line a TextObject, every cell a ruled PathObject.
+    """The report as an OFD file of A4 pages: every text line a TextObject, every cell a ruled PathObject.
 
-    The page is laid out as the structured reader lays out an HTML page, in millimetres (a
-    layout at 25.4 dpi is one unit a millimetre), so text and cells sit where a person expects.
+    The report is laid out as the structured reader lays out an HTML page, in millimetres (a
+    layout at 25.4 dpi is one unit a millimetre), then cut into A4 pages between text lines
+    and table rows; a table that runs over a page break continues on the next page, a cell
+    spanning the break is drawn on both, as word processors print them.
     """
     blocks = [b for b in _report_blocks(report_html) if isinstance(b, (Paragraph, TableBlock))]
-    page = lay_out(blocks, dpi=25.4).record
-    width, height = round(page.width, 2), round(page.height, 2)
-    objects: list[str] = []
+    record = lay_out(blocks, dpi=25.4).record
+    width = round(max(_A4[0], record.width), 2)
+    cells = [c.bbox for t in record.tables or [] for c in t.cells]
+    tokens = record.tokens or []
+    pages: list[list[str]] = []
     next_id = 10
-    for table in page.tables or []:
-        for cell in table.cells:
-            b = cell.bbox
-            w, h = b.x2 - b.x1, b.y2 - b.y1
+    for top, bottom in _page_cuts(cells, tokens):
+        objects: list[str] = []
+        shift = _PAGE_MARGIN_MM - top
+        for b in cells:
+            y1, y2 = max(b.y1, top), min(b.y2, bottom)
+            if y2 - y1 <= 0.01:
+                continue
+            w, h = b.x2 - b.x1, y2 - y1
             objects.append(
-                f'<ofd:PathObject ID="{next_id}" Boundary="{b.x1:.3f} {b.y1:.3f} {w:.3f} {h:.3f}" LineWidth="0.25">'
+                f'<ofd:PathObject ID="{next_id}" Boundary="{b.x1:.3f} {y1 + shift:.3f} {w:.3f} {h:.3f}" LineWidth="0.25">'
                 f"<ofd:AbbreviatedData>M 0 0 L {w:.3f} 0 L {w:.3f} {h:.3f} L 0 {h:.3f} C</ofd:AbbreviatedData></ofd:PathObject>"
             )
             next_id += 1
-    for token in page.tokens or []:
-        b = token.bbox
-        size = b.y2 - b.y1
-        advances = [size if unicodedata.east_asian_width(ch) in ("W", "F") else size * _NARROW_EM for ch in token.text]
-        delta = " ".join(f"{a:.3f}" for a in advances[:-1])
-        delta_attr = f' DeltaX="{delta}"' if delta else ""
-        objects.append(
-            f'<ofd:TextObject ID="{next_id}" Boundary="{b.x1:.3f} {b.y1:.3f} {b.x2 - b.x1 + size:.3f} {size * 1.2:.3f}" '
-            f'Font="2" Size="{size:.3f}"><ofd:TextCode X="0" Y="{size * 0.88:.3f}"{delta_attr}>{escape(token.text)}'
-            "</ofd:TextCode></ofd:TextObject>"
-        )
-        next_id += 1
+        for token in tokens:
+            b = token.bbox
+            if not top <= b.center[1] < bottom:
+                continue
+            size = b.y2 - b.y1
+            advances = [size if unicodedata.east_asian_width(ch) in ("W", "F") else size * _NARROW_EM for ch in token.text]
+            delta = " ".join(f"{a:.3f}" for a in advances[:-1])
+            delta_attr = f' DeltaX="{delta}"' if delta else ""
+            objects.append(
+                f'<ofd:TextObject ID="{next_id}" Boundary="{b.x1:.3f} {b.y1 + shift:.3f} {b.x2 - b.x1 + size:.3f} '
+                f'{size * 1.2:.3f}" Font="2" Size="{size:.3f}"><ofd:TextCode X="0" Y="{size * 0.88:.3f}"{delta_attr}>'
+                f"{escape(token.text)}</ofd:TextCode></ofd:TextObject>"
+            )
+            next_id += 1
+        pages.append(objects)
     ns = f'xmlns:ofd="{_OFD_NS}"'
-    box = f"0 0 {width} {height}"
+    box = f"0 0 {width} {_A4[1]}"
+    page_list = "".join(f'<ofd:Page ID="{i + 1}" BaseLoc="Pages/Page_{i}/Content.xml"/>' for i in range(len(pages)))
     parts = {
         "OFD.xml": f'<?xml version="1.0" encoding="UTF-8"?><ofd:OFD {ns} Version="1.0" DocType="OFD"><ofd:DocBody>'
         "<ofd:DocInfo><ofd:DocID>nianbao-synth</ofd:DocID><ofd:Creator>nianbao</ofd:Creator></ofd:DocInfo>"
         "<ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>",
         "Doc_0/Document.xml": f'<?xml version="1.0" encoding="UTF-8"?><ofd:Document {ns}><ofd:CommonData>'
         f"<ofd:MaxUnitID>{next_id}</ofd:MaxUnitID><ofd:PageArea><ofd:PhysicalBox>{box}</ofd:PhysicalBox></ofd:PageArea>"
-        "<ofd:PublicRes>PublicRes.xml</ofd:PublicRes></ofd:CommonData>"
-        '<ofd:Pages><ofd:Page ID="1" BaseLoc="Pages/Page_0/Content.xml"/></ofd:Pages></ofd:Document>',
+        f"<ofd:PublicRes>PublicRes.xml</ofd:PublicRes></ofd:CommonData><ofd:Pages>{page_list}</ofd:Pages></ofd:Document>",
         "Doc_0/PublicRes.xml": f'<?xml version="1.0" encoding="UTF-8"?><ofd:Res {ns} BaseLoc="Res"><ofd:Fonts>'
         '<ofd:Font ID="2" FontName="宋体" FamilyName="宋体"/></ofd:Fonts></ofd:Res>',
-        "Doc_0/Pages/Page_0/Content.xml": f'<?xml version="1.0" encoding="UTF-8"?><ofd:Page {ns}>'
-        f'<ofd:Area><ofd:PhysicalBox>{box}</ofd:PhysicalBox></ofd:Area><ofd:Content><ofd:Layer ID="3">'
-        + "".join(objects) + "</ofd:Layer></ofd:Content></ofd:Page>",
     }
+    for i, objects in enumerate(pages):
+        parts[f"Doc_0/Pages/Page_{i}/Content.xml"] = (
+            f'<?xml version="1.0" encoding="UTF-8"?><ofd:Page {ns}><ofd:Area><ofd:PhysicalBox>{box}</ofd:PhysicalBox>'
+            f'</ofd:Area><ofd:Content><ofd:Layer ID="3">{"".join(objects)}</ofd:Layer></ofd:Content></ofd:Page>'
+        )
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, text in parts.items():
             info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, text.encode("utf-8"))
     return path
+
+
+def _page_cuts(cells, tokens) -> list[tuple[float, float]]:
+    """(top, bottom) of each page's slice of the laid-out report, mm: cut at row edges and between lines."""
+    edges = sorted({round(v, 3) for b in cells for v in (b.y1, b.y2)} | {round(t.bbox.y1, 3) for t in tokens}
+                   | {round(t.bbox.y2, 3) for t in tokens})
+    cuts = [y for y in edges if not any(t.bbox.y1 < y < t.bbox.y2 for t in tokens)]
+    top, end = min(edges), max(edges)
+    height = _A4[1] - 2 * _PAGE_MARGIN_MM
+    slices = []
+    while top < end:
+        fits = [y for y in cuts if top < y <= top + height]
+        bottom = max(fits) if fits else top + height
+        if bottom >= end - 0.01 or not fits:
+            bottom = end if bottom >= end - 0.01 else bottom
+        slices.append((top, bottom))
+        top = bottom
+    return slices

@@ -5,11 +5,15 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from extractor.stages.rasterise import open_document
+import pytest
+
+from extractor.stages.rasterise import DocumentError, open_document
 from extractor.stages.structured import StructuredSource, draw_page
 from extractor.stages.structured.ofd import read_ofd
 
 _NS = 'xmlns:ofd="http://www.ofdspec.org/2016"'
+# One word of text, for pages that must hold some.
+_WORD = '<ofd:TextObject ID="90" Boundary="0 0 9 9" Size="4"><ofd:TextCode X="0" Y="4">字</ofd:TextCode></ofd:TextObject>'
 
 
 def _ofd(path: Path, objects: str, box: str = "0 0 210 297") -> Path:
@@ -53,7 +57,7 @@ def test_stroked_paths_become_ruling_lines_and_are_drawn(tmp_path):
         '<ofd:PathObject ID="6" Boundary="0 0 5 5" Stroke="false"><ofd:AbbreviatedData>M 0 0 L 5 5</ofd:AbbreviatedData>'
         "</ofd:PathObject>"
     )
-    page = read_ofd(_ofd(tmp_path / "b.ofd", objects), dpi=254)[0]
+    page = read_ofd(_ofd(tmp_path / "b.ofd", objects + _WORD), dpi=254)[0]
 
     assert [tuple(round(v) for v in r[:4]) for r in page.rules] == [
         (100, 500, 1100, 500), (1100, 500, 1100, 700), (1100, 700, 100, 700), (100, 700, 100, 500)]
@@ -67,3 +71,11 @@ def test_an_ofd_opens_by_content_as_a_structured_source(tmp_path):
                                     "</ofd:TextCode></ofd:TextObject>")
     with open_document(path) as source:
         assert isinstance(source, StructuredSource) and source.format == "ofd" and len(source) == 1
+
+
+def test_an_ofd_without_text_is_refused_as_a_probable_scan(tmp_path):
+    # Only an image object on the page: a scan saved as OFD, whose images this reader does not draw.
+    path = _ofd(tmp_path / "scan.ofd", '<ofd:ImageObject ID="3" Boundary="0 0 210 297" ResourceID="9"/>')
+
+    with pytest.raises(DocumentError, match="no text"):
+        open_document(path)

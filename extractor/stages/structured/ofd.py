@@ -85,6 +85,11 @@ def read_ofd(path: Path, dpi: float, source: str = "OFD file") -> list[LaidOutPa
         raise DocumentError(source, f"not a readable OFD file ({exc})") from exc
     if not pages:
         raise DocumentError(source, "the OFD file has no pages")
+    if not any(p.record.tokens for p in pages):
+        # Page images are not drawn here, so a scan saved as OFD would come out blank.
+        raise DocumentError(
+            source, "the OFD file has no text (a scan saved as OFD?): its page images are not read; print it to PDF"
+        )
     return pages
 
 
