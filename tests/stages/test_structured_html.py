@@ -103,3 +103,22 @@ def test_a_page_with_two_reports_is_refused_with_a_reason():
     body = f"<h1>{_TITLE}</h1>{_APPLY}<h1>某某县教育局2024年政府信息公开工作年度报告</h1>{_APPLY}"
     with pytest.raises(DocumentError, match="holds 2 reports"):
         read_html(_page(body).encode("utf-8"))
+
+
+def test_an_xhtml_page_declaring_its_encoding_in_an_xml_declaration_is_read():
+    # Older CMSs write XHTML: <?xml version="1.0" encoding="gbk"?> before the root, in GBK bytes.
+    page = f'<?xml version="1.0" encoding="gbk"?>\n<html xmlns="http://www.w3.org/1999/xhtml"><head>' \
+           f'<meta http-equiv="Content-Type" content="text/html; charset=gbk"/></head><body><h1>{_TITLE}</h1>{_APPLY}</body></html>'
+
+    blocks = read_html(page.encode("gbk"))
+
+    assert blocks[0] == Paragraph(_TITLE) and isinstance(blocks[1], TableBlock)
+
+
+def test_an_agency_name_on_its_own_line_above_the_title_is_part_of_the_title():
+    # <h2>某某县财政局</h2><h1>2024年政府信息公开工作年度报告</h1>: the agency is the title's first line.
+    body = f"<div>网站导航</div><div><h2>某某县财政局</h2><h1>2024年政府信息公开工作年度报告</h1>{_APPLY}</div>"
+
+    blocks = read_html(_page(body).encode("utf-8"))
+
+    assert [b.text for b in blocks[:2]] == ["某某县财政局", "2024年政府信息公开工作年度报告"]

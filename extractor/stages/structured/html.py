@@ -36,10 +36,14 @@ APPLY_TABLE_WORDS = ("本年新收",)
 _TITLE = re.compile(r"20\d{2}年度?.{0,16}政府信息公开.{0,12}报告")
 # Longest text of an element taken as a title (longer ones are prose restating it).
 _TITLE_MAX_CHARS = 70
+# Longest line above a title that starts at its year, taken as the agency's name of the title.
+_AGENCY_LINE_MAX_CHARS = 30
 # Breadcrumb markers: a line with one of these is the site's navigation, not the title.
 _CRUMB = re.compile(r"[>›»]|当前位置|您的位置|首页")
 # Largest row or column span honoured (a typo such as colspan="1000000" must not blow up the grid).
 _MAX_SPAN = 200
+# An XML declaration before an XHTML page's root.
+_XML_DECLARATION = re.compile(r"^\ufeff?\s*<\?xml[^>]*\?>")
 # An inline style that hides the element.
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
@@ -95,6 +99,8 @@ def read_html(data: bytes, source: str = "HTML page") -> list[Block]:
     from lxml import etree
 
     text, encoding = decode_html(data)
+    # lxml refuses a decoded string that still declares an encoding (XHTML's <?xml … encoding="gbk"?>).
+    text = _XML_DECLARATION.sub("", text, count=1)
     try:
         root = lxml.html.document_fromstring(text)
     except (etree.ParserError, ValueError) as exc:
@@ -129,10 +135,8 @@ def read_html(data: bytes, source: str = "HTML page") -> list[Block]:
 
 def _drop(element) -> None:
     """Remove an element but keep its tail text (it belongs to the parent)."""
-    parent = element.getparent()
-    if parent is None:
-        return
-    element.drop_tree()
+    if element.getparent() is not None:
+        element.drop_tree()
 
 
 def _article(table):
@@ -142,8 +146,23 @@ def _article(table):
         node = node.getparent()
         titles = [e for e in _elements_before(node, table) if _is_title(e)]
         if titles:
-            return node, titles[0]
+            return node, _title_start(titles[0])
     return node, None
+
+
+def _title_start(title):
+    """Where the title begins: the line before it too, when the title starts at the year and
+    that line is short (the agency's name printed on a line of its own above the rest)."""
+    text = re.sub(r"\s+", "", title.text_content())
+    previous = title.getprevious()
+    while previous is not None and not isinstance(previous.tag, str):
+        previous = previous.getprevious()
+    if previous is None or not re.match(r"20\d{2}年", text):
+        return title
+    above = re.sub(r"\s+", "", previous.text_content())
+    if 0 < len(above) <= _AGENCY_LINE_MAX_CHARS and not _CRUMB.search(above) and previous.tag != "table":
+        return previous
+    return title
 
 
 def _elements_before(container, stop):
