@@ -73,7 +73,7 @@ def synth(
     n: Annotated[int, typer.Option("--n", help="number of reports")] = 10,
     seed: Annotated[int, typer.Option(help="random seed (same seed, same reports)")] = 0,
     template: Annotated[list[str] | None, typer.Option(help="template(s) to use; default both")] = None,
-    level: Annotated[str, typer.Option(help="clean | typical | hard | digital | mixed")] = "typical",
+    level: Annotated[str, typer.Option(help="clean | typical | hard | digital | mixed | html | docx | ofd")] = "typical",
 ) -> None:
     """Render synthetic annual reports with ground truth."""
     from extractor.synth import generate
