@@ -19,12 +19,12 @@ import numpy as np
 
 from extractor.synth.html import build_html, choose_style, print_cells
 from extractor.synth.narrative import Agency, draw_agency, draw_prose, published_date
-from extractor.synth.render import lay_out, scan
+from extractor.synth.render import Scanner, lay_out, scan
 from extractor.synth.truth import FieldTruth, LabelTruth, NarrativeClaim, SynthTruth, TruthMeta
 from extractor.synth.values import DrawnValues, draw_values, plant_violations
 from extractor.templates import get_template
 
-__all__ = ["LEVELS", "SynthTruth", "generate", "make_samples", "render_document"]
+__all__ = ["LEVELS", "Scanner", "SynthTruth", "generate", "make_samples", "render_document"]
 
 _log = logging.getLogger(__name__)
 
@@ -107,6 +107,7 @@ def render_document(
     violation_rate: float = VIOLATION_RATE,
     jpeg_quality: int = 70,
     style_overrides: dict | None = None,
+    scanner: Scanner | str = Scanner.OURS,
 ) -> Path:
     """Render one report and its truth into `out`.
 
@@ -121,12 +122,15 @@ def render_document(
         jpeg_quality: JPEG quality of the page images of a scanned PDF.
         style_overrides: rendering choices to force (fields of :class:`extractor.synth.html.Style`,
             e.g. ``{"other_single_row": True}``), applied after the style is drawn.
+        scanner: which scan simulator degrades a scanned level (ours or Augraphy's); the
+            report's content is the same for both, only the scan differs.
 
     Returns:
         The PDF path; the truth is ``<out>/<doc_id>.truth.json``.
     """
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; known: {', '.join(LEVELS)}")
+    scanner = Scanner(scanner)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -188,18 +192,19 @@ def render_document(
         layout.document.write_pdf(pdf_path)
         page_size = [round(float(layout.document.pages[0].width) * DPI / 96), round(float(layout.document.pages[0].height) * DPI / 96)]
     else:
-        from extractor.synth.degrade import images_to_pdf, transform_box
+        from extractor.synth.degrade import images_to_pdf
 
         pdf_bytes = layout.document.write_pdf()
         seal_on_table = level == "hard" and rng.random() < TABLE_SEAL_RATE
-        scanned = scan(layout, pdf_bytes, level, agency.name, rng, seal_on_table=seal_on_table)
-        boxes = {k: (p, transform_box(b, scanned.matrices[p])) for k, (p, b) in boxes.items()}
+        scanned = scan(layout, pdf_bytes, level, agency.name, rng, seal_on_table=seal_on_table, scanner=scanner)
+        boxes = {k: (p, scanned.box_maps[p](b)) for k, (p, b) in boxes.items()}
         for lab in layout.labels:
-            lab["bbox"] = transform_box(lab["bbox"], scanned.matrices[lab["page"]])
+            lab["bbox"] = scanned.box_maps[lab["page"]](lab["bbox"])
         images_to_pdf(scanned.images, pdf_path, dpi=DPI, jpeg_quality=jpeg_quality)
         page_size = list(scanned.images[0].size)
         extra["seals"] = scanned.seals
         extra["seal_on_table"] = seal_on_table
+        extra["scanner"] = scanner.value
 
     # 4. Truth.
     fields: dict[str, FieldTruth] = {}
@@ -258,6 +263,7 @@ def generate(
     level: str = "typical",
     values_override: Path | str | dict | None = None,
     workers: int = 1,
+    scanner: Scanner | str = Scanner.OURS,
 ) -> list[Path]:
     """Render `n` synthetic reports with ground truth into `out`.
 
@@ -269,6 +275,9 @@ def generate(
         level: digital | clean | typical | hard | mixed (a level drawn per document).
         values_override: a seed file (``samples/seeds/*.json``) whose values every document carries.
         workers: processes to render with (documents are independent; output is the same).
+        scanner: scan simulator of the scanned levels: ``ours`` (default) or ``augraphy``. The
+            same seed gives the same reports (values, layout, seals) with either; only the scan
+            differs.
 
     Returns:
         The PDF paths in order.
@@ -277,13 +286,14 @@ def generate(
         raise ValueError(f"unknown level {level!r}; known: {', '.join(LEVELS)}, mixed")
     for t in templates or []:
         get_template(t)  # raises KeyError naming the known templates
+    scanner = Scanner(scanner)
     jobs = []
     for i in range(n):
         s = doc_seed(seed, i)
         pick = np.random.default_rng([s, 1])  # choices made outside the document's own stream
         doc_level = str(pick.choice(LEVELS, p=_MIXED_P)) if level == "mixed" else level
         template = str(pick.choice(templates)) if templates else None
-        jobs.append((f"synth-{seed}-{i:04d}", Path(out), s, template, doc_level, values_override))
+        jobs.append((f"synth-{seed}-{i:04d}", Path(out), s, template, doc_level, values_override, scanner))
     if workers > 1 and n > 1:
         from concurrent.futures import ProcessPoolExecutor
 
@@ -293,7 +303,8 @@ def generate(
 
 
 def _render_job(job: tuple) -> Path:
-    path = render_document(*job)
+    doc_id, out, seed, template, level, values_override, scanner = job
+    path = render_document(doc_id, out, seed, template, level, values_override, scanner=scanner)
     _log.info("rendered %s (%s)", path.name, job[4])
     return path
 
