@@ -10,7 +10,7 @@ levels match ours in spirit (see :class:`extractor.synth.degrade.ScanLevel`): ``
 office scanner, ``typical`` an ordinary archive scan, ``hard`` a poor copy of a copy.
 
 Geometry. Augraphy moves keypoints along with the pixels in every augmentation that moves pixels
-(``Geometric``, ``Folding``). A grid of keypoints (every 16 px across, 64 px down) goes through
+(``Geometric``, ``Folding``). A grid of keypoints (every 24 px across, 96 px down) goes through
 the pipeline with the page; :class:`GridWarp` interpolates between the moved grid points, so any
 box or point of the clean render can be mapped onto the scan (exact for the rotation, shift and
 scale, which are affine; within a pixel or two at a fold, whose warp is piecewise). Augraphy's
@@ -48,8 +48,8 @@ _log = logging.getLogger(__name__)
 # shift changes along x, so columns are dense; rotation, shift and scale are affine, which the
 # bilinear map between grid points reproduces exactly. (Augraphy deep-copies the keypoints
 # before each augmentation: a dense grid both ways cost 1.7 s a page.)
-_GRID_STEP_X_PX = 16
-_GRID_STEP_Y_PX = 64
+_GRID_STEP_X_PX = 24
+_GRID_STEP_Y_PX = 96
 # Grey of the scanner lid around the page once it is turned, RGB (slightly darker than paper).
 _LID_RGB = (232, 232, 230)
 # Largest rotation per level, whole degrees (Augraphy's Geometric draws whole degrees).
@@ -307,7 +307,9 @@ def _build_pipeline(ag, level: ScanLevel, width: int, height: int):
                 ag.DirtyDrum(line_width_range=(1, 4) if hard else (1, 2), line_concentration=random.uniform(0.05, 0.12),
                              direction=random.randint(0, 2), noise_intensity=random.uniform(0.4, 0.8) if hard else 0.3,
                              noise_value=(64, 200) if hard else (150, 230), ksize=(3, 3), sigmaX=0),
-                ag.DirtyRollers(line_width_range=(2, 32) if hard else (4, 16), scanline_type=0),
+                # Streaks over the whole page, dense enough to pass for ruling lines: a badly
+                # soiled copier, not an ordinary archive scan, so hard pages only.
+                *([ag.DirtyRollers(line_width_range=(2, 32), scanline_type=0)] if hard else []),
                 # A fax or a 1-bit archive scan: the page thresholded to black and white, one of
                 # the copier's defects rather than on top of them (a dirty drum's grey band
                 # thresholded turns black). Augraphy's halftone option as well turned faded hard
