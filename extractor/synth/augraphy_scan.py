@@ -1,11 +1,12 @@
 """A second scan simulator, made of Augraphy's augmentations: a degrader this project did not write.
 
 `extractor.synth.degrade` is our own simulator, and the cell reading was tuned on its pages. This
-module degrades the same clean renders with Augraphy (`augraphy` on PyPI): its ink phase (low ink
-lines, ink bleed, letterpress holes, bleed-through from the back of the sheet), its paper phase
-(paper texture and tone) and its post phase (bad photocopy, dirty drum and rollers, fax
-halftoning, folds, lighting and brightness, a shadow, noise, JPEG) and its geometric warps
-(placement on the glass: a small rotation, shift and scale; folds warp the page locally). The
+module degrades the same clean renders with Augraphy (the `augraphy` package): its ink phase (low
+ink lines, ink bleed, letterpress holes, bleed-through from the back of the sheet), its paper
+phase (paper texture and tone) and its post phase (bad photocopy, dirty drum, dirty rollers and
+fax thresholding on hard pages, folds, lighting and brightness, a shadow, noise, JPEG) and its
+geometric warps (placement on the glass: a small rotation, shift and scale; folds warp the page
+locally). The
 levels match ours in spirit (see :class:`extractor.synth.degrade.ScanLevel`): ``clean`` is a good
 office scanner, ``typical`` an ordinary archive scan, ``hard`` a poor copy of a copy.
 
@@ -13,7 +14,8 @@ Geometry. Augraphy moves keypoints along with the pixels in every augmentation t
 (``Geometric``, ``Folding``). A grid of keypoints (every 24 px across, 96 px down) goes through
 the pipeline with the page; :class:`GridWarp` interpolates between the moved grid points, so any
 box or point of the clean render can be mapped onto the scan (exact for the rotation, shift and
-scale, which are affine; within a pixel or two at a fold, whose warp is piecewise). Augraphy's
+scale, which are affine, but for Augraphy's rounding to whole pixels; within a few pixels at a
+fold, whose warp is piecewise). Augraphy's
 rotation enlarges the image; the page is padded first (a light scanner lid) and cut back to its
 own size, centred, so the scan keeps the size of the render.
 
@@ -21,9 +23,8 @@ Determinism. Augraphy draws from Python's `random`, NumPy's global generator, Op
 inside its numba-compiled functions, numba's own copies of the first two. All four are seeded
 from the page's seed, and Python's and NumPy's states are put back afterwards, so the same seed
 gives the same page whatever ran before, and nothing else in the process sees its generators
-moved.
-Augraphy also keeps copies of the images it sees in ``./augraphy_cache`` (bleed-through reads
-the "back of the sheet" from there): each page runs in a fresh temporary directory, so that
+moved. Augraphy also keeps copies of the images it sees in ``./augraphy_cache`` (bleed-through
+reads the "back of the sheet" from there): each page runs in a fresh temporary directory, so that
 folder holds this page only and nothing is written where the caller runs.
 """
 
@@ -112,8 +113,8 @@ def scan_page_augraphy(image: Image.Image, level: ScanLevel | str, seed: int) ->
     """Degrade a clean page render with Augraphy's ink, paper and post phases.
 
     Steps:
-        1. Seed Python's, NumPy's and OpenCV's generators from `seed` (Augraphy draws from all
-           three) and build the level's pipeline (some augmentations draw when built).
+        1. Seed Python's, NumPy's, OpenCV's and numba's generators from `seed` (Augraphy draws
+           from all four) and build the level's pipeline (some augmentations draw when built).
         2. Run the page (BGR, as Augraphy expects) through it with a keypoint grid, in a fresh
            temporary working directory (Augraphy's image cache).
         3. Cut the turned, padded page back to the input size around its centre and shift the
@@ -167,16 +168,14 @@ def _extrapolated_index(values: np.ndarray, grid: np.ndarray) -> np.ndarray:
 def _cut_to_size(out: np.ndarray, dst: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
     """Cut the padded, turned page back to `width` x `height` about its centre; keypoints follow."""
     h, w = out.shape[:2]
-    x0, y0 = (w - width) // 2, (h - height) // 2
-    if x0 < 0 or y0 < 0:
-        # A scale below 1 with no rotation can leave the page a few pixels small: pad with lid.
-        out = cv2.copyMakeBorder(
-            out, max(0, -y0), max(0, height - h + max(0, -y0)), max(0, -x0), max(0, width - w + max(0, -x0)),
-            cv2.BORDER_CONSTANT, value=_LID_RGB[::-1],
-        )
-        dst = dst + np.array([max(0, -x0), max(0, -y0)], dtype=np.float64)
+    pad_x, pad_y = max(0, width - w), max(0, height - h)
+    if pad_x or pad_y:
+        # Not expected (the lid margin covers the largest shrink), but a page a few pixels
+        # short is given more lid rather than a wrong size.
+        out = cv2.copyMakeBorder(out, pad_y, pad_y, pad_x, pad_x, cv2.BORDER_CONSTANT, value=_LID_RGB[::-1])
+        dst = dst + np.array([pad_x, pad_y], dtype=np.float64)
         h, w = out.shape[:2]
-        x0, y0 = (w - width) // 2, (h - height) // 2
+    x0, y0 = (w - width) // 2, (h - height) // 2
     cut = np.ascontiguousarray(out[y0 : y0 + height, x0 : x0 + width])
     return cut, dst - np.array([x0, y0], dtype=np.float64)
 
@@ -278,8 +277,12 @@ def _build_pipeline(ag, level: ScanLevel, width: int, height: int):
             ],
             p=0.7 if hard else 0.4,
         ),
-        ag.Letterpress(n_samples=(100, 300), n_clusters=(100, 300), std_range=(500, 2000),
-                       value_range=(200, 255), value_threshold_range=(128, 128), blur=1, p=0.25 if hard else 0.1),
+        # Uneven pressure, with the values of Augraphy's default pipeline. On a 200-dpi page of
+        # 10-point text its patches hollow out every stroke they touch: a worn print rather than
+        # an ordinary archive scan, so hard pages only.
+        *([ag.Letterpress(n_samples=(100, 400), n_clusters=(200, 400), std_range=(500, 3000),
+                          value_range=(150, 224), value_threshold_range=(96, 128), blur=1, p=0.25)]
+          if hard else []),
         ag.BleedThrough(intensity_range=(0.1, 0.3) if hard else (0.05, 0.15), color_range=(64, 224),
                         ksize=(17, 17), sigmaX=1, alpha=random.uniform(0.05, 0.15) if hard else random.uniform(0.03, 0.08),
                         offsets=(10, 20), p=0.5 if hard else 0.3),
