@@ -20,12 +20,12 @@ import numpy as np
 from extractor.synth.formats import FORMAT_LEVELS, site_page, write_docx, write_html, write_ofd
 from extractor.synth.html import build_html, choose_style, print_cells
 from extractor.synth.narrative import Agency, draw_agency, draw_prose, published_date
-from extractor.synth.render import lay_out, scan
+from extractor.synth.render import Scanner, lay_out, scan
 from extractor.synth.truth import FieldTruth, LabelTruth, NarrativeClaim, SynthTruth, TruthMeta
 from extractor.synth.values import DrawnValues, draw_values, plant_violations
 from extractor.templates import get_template
 
-__all__ = ["FORMAT_LEVELS", "LEVELS", "SynthTruth", "generate", "make_samples", "render_document"]
+__all__ = ["FORMAT_LEVELS", "LEVELS", "Scanner", "SynthTruth", "generate", "make_samples", "render_document"]
 
 _log = logging.getLogger(__name__)
 
@@ -109,6 +109,7 @@ def render_document(
     jpeg_quality: int = 70,
     style_overrides: dict | None = None,
     html_encoding: str = "utf-8",
+    scanner: Scanner | str = Scanner.OURS,
 ) -> Path:
     """Render one report and its truth into `out`.
 
@@ -125,6 +126,8 @@ def render_document(
             e.g. ``{"other_single_row": True}``), applied after the style is drawn.
         html_encoding: encoding of the page written at level ``html`` (``gbk`` falls back to
             GB18030 for characters outside GBK).
+        scanner: which scan simulator degrades a scanned level (ours or Augraphy's); the
+            report's content is the same for both, only the scan differs.
 
     The levels ``html``, ``docx`` and ``ofd`` write the same report as a web page in a site's
     frame (``<doc_id>.html``), a Word file (``.docx``) or an OFD file (``.ofd``) instead of a PDF;
@@ -135,6 +138,7 @@ def render_document(
     """
     if level not in LEVELS + FORMAT_LEVELS:
         raise ValueError(f"unknown level {level!r}; known: {', '.join(LEVELS + FORMAT_LEVELS)}")
+    scanner = Scanner(scanner)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -199,18 +203,19 @@ def render_document(
         layout.document.write_pdf(pdf_path)
         page_size = [round(float(layout.document.pages[0].width) * DPI / 96), round(float(layout.document.pages[0].height) * DPI / 96)]
     else:
-        from extractor.synth.degrade import images_to_pdf, transform_box
+        from extractor.synth.degrade import images_to_pdf
 
         pdf_bytes = layout.document.write_pdf()
         seal_on_table = level == "hard" and rng.random() < TABLE_SEAL_RATE
-        scanned = scan(layout, pdf_bytes, level, agency.name, rng, seal_on_table=seal_on_table)
-        boxes = {k: (p, transform_box(b, scanned.matrices[p])) for k, (p, b) in boxes.items()}
+        scanned = scan(layout, pdf_bytes, level, agency.name, rng, seal_on_table=seal_on_table, scanner=scanner)
+        boxes = {k: (p, scanned.box_maps[p](b)) for k, (p, b) in boxes.items()}
         for lab in layout.labels:
-            lab["bbox"] = transform_box(lab["bbox"], scanned.matrices[lab["page"]])
+            lab["bbox"] = scanned.box_maps[lab["page"]](lab["bbox"])
         images_to_pdf(scanned.images, pdf_path, dpi=DPI, jpeg_quality=jpeg_quality)
         page_size = list(scanned.images[0].size)
         extra["seals"] = scanned.seals
         extra["seal_on_table"] = seal_on_table
+        extra["scanner"] = scanner.value
 
     # 4. Truth.
     fields: dict[str, FieldTruth] = {}
@@ -305,6 +310,7 @@ def generate(
     level: str = "typical",
     values_override: Path | str | dict | None = None,
     workers: int = 1,
+    scanner: Scanner | str = Scanner.OURS,
 ) -> list[Path]:
     """Render `n` synthetic reports with ground truth into `out`.
 
@@ -317,6 +323,9 @@ def generate(
             docx | ofd (the report as a web page, Word or OFD file instead of a PDF).
         values_override: a seed file (``samples/seeds/*.json``) whose values every document carries.
         workers: processes to render with (documents are independent; output is the same).
+        scanner: scan simulator of the scanned levels: ``ours`` (default) or ``augraphy``. The
+            same seed gives the same reports (values, layout, seals) with either; only the scan
+            differs.
 
     Returns:
         The document paths in order.
@@ -325,13 +334,14 @@ def generate(
         raise ValueError(f"unknown level {level!r}; known: {', '.join(LEVELS + FORMAT_LEVELS)}, mixed")
     for t in templates or []:
         get_template(t)  # raises KeyError naming the known templates
+    scanner = Scanner(scanner)
     jobs = []
     for i in range(n):
         s = doc_seed(seed, i)
         pick = np.random.default_rng([s, 1])  # choices made outside the document's own stream
         doc_level = str(pick.choice(LEVELS, p=_MIXED_P)) if level == "mixed" else level
         template = str(pick.choice(templates)) if templates else None
-        jobs.append((f"synth-{seed}-{i:04d}", Path(out), s, template, doc_level, values_override))
+        jobs.append((f"synth-{seed}-{i:04d}", Path(out), s, template, doc_level, values_override, scanner))
     if workers > 1 and n > 1:
         from concurrent.futures import ProcessPoolExecutor
 
@@ -341,7 +351,8 @@ def generate(
 
 
 def _render_job(job: tuple) -> Path:
-    path = render_document(*job)
+    doc_id, out, seed, template, level, values_override, scanner = job
+    path = render_document(doc_id, out, seed, template, level, values_override, scanner=scanner)
     _log.info("rendered %s (%s)", path.name, job[4])
     return path
 
