@@ -95,3 +95,12 @@ def test_the_prose_is_a_second_reading_of_a_number_it_states():
                       tokens=[TextToken(text="本年度处理行政许可事项7件。", bbox=BBox(x1=10, y1=10, x2=900, y2=40))])
     fields, _ = ValidateStage().predict(_T, _scanned({"active.licensing.decisions": [(1, 0.6), (7, 0.35)]}), [page])
     assert (fields["active.licensing.decisions"].value, fields["active.licensing.decisions"].status) == (7, FieldStatus.AUTO)
+
+
+def test_a_reading_beside_one_that_is_none_of_its_readings_keeps_its_own_small_margin():
+    # "a" is likelier misread than read (its readings hold 0.3): the row is relaxed by it, so
+    # nothing ties "b", torn between 11 (0.33), 61 (0.29) and neither (0.38): its margin is
+    # theirs, not the cap (a bound once took a neighbour's "none of them" for a saving).
+    decoding = decode_jointly(_ROW, {"a": [(1, 0.3)], "b": [(11, 0.33), (61, 0.29)]}, {"t": 15, "c": 0})
+    assert decoding.choices["a"].index is None
+    assert decoding.choices["b"].margin == pytest.approx(0.141, abs=1e-3)
