@@ -1,6 +1,9 @@
 """`nianbao bench`: accuracy and speed of page understanding, measured the same way every time.
 
-Inputs are generated (held-out seed) or real reports with hand-read labels. Measures:
+Inputs are generated (a seed per level) or real reports with hand-read labels; the scanned ones
+are degraded by one or both scan simulators (ours, `extractor.synth.degrade`, and Augraphy's,
+`extractor.synth.augraphy_scan`), one set per (scanner, level), the same documents for both.
+Measures:
 - grid: share of sections (二, 三, 四 of each document) whose printed value cells all land in
   distinct cells of the recovered grids; for section 三 also one grid row per template row and
   one grid column per template column;
@@ -36,12 +39,18 @@ from extractor.stages.layout import LayoutOptions, RapidCdlaOptions
 from extractor.stages.ocr import RapidOcrOptions
 from extractor.stages.rasterise import PageImage, open_document, render_page
 from extractor.stages.rasterise.orientation import to_upright, upright_page
+from extractor.synth.render import Scanner
 
 
 class SetScore(BaseModel):
     """Measures over one set of documents (a level of generated scans, or real reports)."""
 
     name: str
+    scanner: str = Field("-", description="scan simulator of the set (ours | augraphy); '-' for born-digital sets")
+    level: str = Field("", description="digital | clean | typical | hard")
+    seconds_to_make_per_page: float | None = Field(
+        None, description="seconds per page to make the inputs (render and scan, or rasterise and scan)"
+    )
     documents: int = 0
     pages: int = 0
     sections: int = 0
@@ -138,8 +147,8 @@ def _score_orientation(path: Path, pages: list[PageRecord], pipeline: Pipeline, 
             score.turned_found += uprighted.record.rotation == 180
 
 
-def _run_set(name: str, pdfs: list[Path], truth_dir: Path, pipeline: Pipeline, work: Path) -> SetScore:
-    score = SetScore(name=name)
+def _run_set(name: str, pdfs: list[Path], truth_dir: Path, pipeline: Pipeline, work: Path, **about) -> SetScore:
+    score = SetScore(name=name, **about)
     pred_dir = work / "pred" / name
     pred_dir.mkdir(parents=True, exist_ok=True)
     stage_seconds: dict[str, float] = defaultdict(float)
@@ -174,20 +183,38 @@ def _run_set(name: str, pdfs: list[Path], truth_dir: Path, pipeline: Pipeline, w
     return score
 
 
-def _degrade_real(pdf: Path, out: Path, seed: int) -> Path:
-    """The real report rendered at 200 dpi and passed through the 'typical' scan simulation."""
-    import numpy as np
+def _degrade_real(pdf: Path, out: Path, level: str, scanner: Scanner, rng: np.random.Generator) -> Path:
+    """The real report rendered at 200 dpi and passed through `scanner`'s `level` scan simulation."""
     import pypdfium2 as pdfium
 
-    from extractor.synth.degrade import ScanLevel, images_to_pdf, scan_page
+    from extractor.synth.degrade import images_to_pdf
+    from extractor.synth.render import scan_one_page
 
-    rng = np.random.default_rng(seed)
     doc = pdfium.PdfDocument(pdf)
-    images = [scan_page(doc[i].render(scale=200 / 72).to_pil().convert("RGB"), ScanLevel.TYPICAL, rng).image for i in range(len(doc))]
-    doc.close()
+    try:
+        pages = [doc[i].render(scale=200 / 72).to_pil().convert("RGB") for i in range(len(doc))]
+    finally:
+        doc.close()
+    images = [scan_one_page(page, level, rng, scanner)[0] for page in pages]
     path = out / pdf.name
     images_to_pdf(images, path, dpi=200)
     return path
+
+
+def _set_name(base: str, scanner: Scanner | None) -> str:
+    """`base` for our scanner (the names the README's older tables use), `base-augraphy` for Augraphy's."""
+    return base if scanner in (None, Scanner.OURS) else f"{base}-{scanner.value}"
+
+
+def _count_pages(pdfs: list[Path]) -> int:
+    import pypdfium2 as pdfium
+
+    total = 0
+    for path in pdfs:
+        doc = pdfium.PdfDocument(path)
+        total += len(doc)
+        doc.close()
+    return total
 
 
 def run_bench(
@@ -198,8 +225,15 @@ def run_bench(
     real_truth: Path | None = None,
     threads: int = 1,
     work: Path | None = None,
+    scanners: tuple[Scanner, ...] = (Scanner.OURS,),
+    real_levels: tuple[str, ...] = ("typical", "hard"),
 ) -> BenchReport:
-    """Generate held-out reports, run page understanding and the full pipeline, and score them."""
+    """Generate reports, run page understanding and the full pipeline, and score them.
+
+    Level i of `levels` is generated from seed ``seed + i``, with every scanner of `scanners`
+    (the same reports, degraded differently; born-digital once). The real reports, when given,
+    are run as published and degraded by every scanner at each of `real_levels`.
+    """
     from extractor.synth import generate
 
     cv2.setNumThreads(threads)
@@ -210,26 +244,42 @@ def run_bench(
     pipeline = Pipeline(options)
     work = Path(work or tempfile.mkdtemp(prefix="nianbao-bench-"))
     sets = []
-    for level in levels:
-        synth_dir = work / "synth" / level
-        synth_dir.mkdir(parents=True, exist_ok=True)
-        pdfs = generate(n=n, out=synth_dir, seed=seed + len(sets), level=level)
-        sets.append(_run_set(f"synth-{level}", pdfs, synth_dir, pipeline, work))
-    if real_dir is not None and real_truth is not None and real_dir.is_dir():
-        real = sorted(real_dir.glob("*.pdf"))
-        digital_truth = work / "real-truth-digital"
-        scanned_truth = work / "real-truth-scanned"
-        for folder, level in ((digital_truth, "real-digital"), (scanned_truth, "real-scanned")):
-            folder.mkdir(parents=True, exist_ok=True)
+    for index, level in enumerate(levels):
+        for scanner in (None,) if level == "digital" else scanners:
+            name = _set_name(f"synth-{level}", scanner)
+            synth_dir = work / "synth" / name
+            synth_dir.mkdir(parents=True, exist_ok=True)
+            started = time.perf_counter()
+            pdfs = generate(n=n, out=synth_dir, seed=seed + index, level=level, scanner=scanner or Scanner.OURS)
+            made = (time.perf_counter() - started) / max(1, _count_pages(pdfs))
+            sets.append(_run_set(name, pdfs, synth_dir, pipeline, work, scanner=scanner.value if scanner else "-",
+                                 level=level, seconds_to_make_per_page=round(made, 3)))
+    real = sorted(real_dir.glob("*.pdf")) if real_dir is not None and real_dir.is_dir() else []
+    if real and real_truth is not None:
+        runs = [("real-digital", None, "digital")] + [
+            (_set_name(f"real-{lv}", sc), sc, lv) for sc in scanners for lv in real_levels
+        ]
+        for name, scanner, level in runs:
+            truth_dir = work / "real-truth" / name
+            truth_dir.mkdir(parents=True, exist_ok=True)
             for truth in real_truth.glob("*.truth.json"):
                 data = json.loads(truth.read_text(encoding="utf-8"))
-                data["level"] = level
-                (folder / truth.name).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        sets.append(_run_set("real-digital", real, digital_truth, pipeline, work))
-        scanned_dir = work / "real-scanned"
-        scanned_dir.mkdir(exist_ok=True)
-        scanned = [_degrade_real(p, scanned_dir, seed) for p in real]
-        sets.append(_run_set("real-scanned", scanned, scanned_truth, pipeline, work))
+                data["level"] = name
+                (truth_dir / truth.name).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+            made = None
+            pdfs = real
+            if scanner is not None:
+                scanned_dir = work / "real-scanned" / name
+                scanned_dir.mkdir(parents=True, exist_ok=True)
+                started = time.perf_counter()
+                # One generator per (report, level), the same for both scanners.
+                pdfs = [
+                    _degrade_real(p, scanned_dir, level, scanner, np.random.default_rng([seed, i, real_levels.index(level)]))
+                    for i, p in enumerate(real)
+                ]
+                made = round((time.perf_counter() - started) / max(1, _count_pages(pdfs)), 3)
+            sets.append(_run_set(name, pdfs, truth_dir, pipeline, work, scanner=scanner.value if scanner else "-",
+                                 level=level, seconds_to_make_per_page=made))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return BenchReport(threads=threads, peak_rss_mb=round(peak, 1), sets=sets)
 
@@ -239,10 +289,10 @@ def format_bench(report: BenchReport) -> str:
     lines = [
         f"threads: {report.threads}, peak RSS: {report.peak_rss_mb:.0f} MB",
         "",
-        "| set | docs | pages | sections with the right grid | numeric cells exact | all value cells exact "
-        "| field accuracy | docs all right | silent errors | flag rate | s/page end to end "
-        "| s/table page | s/other page | scanned pages kept upright | turned 180° found |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| set | scanner | level | docs | pages | sections with the right grid | numeric cells exact "
+        "| all value cells exact | field accuracy | docs all right | silent errors | flag rate | s/page end to end "
+        "| s/table page | s/other page | scanned pages kept upright | turned 180° found | s/page to make |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
 
     def seconds(value: float | None) -> str:
@@ -252,12 +302,13 @@ def format_bench(report: BenchReport) -> str:
         acc = f"{100 * s.field_accuracy:.2f}%" if s.field_accuracy is not None else "-"
         flag = f"{100 * s.flag_rate:.1f}%" if s.flag_rate is not None else "-"
         lines.append(
-            f"| {s.name} | {s.documents} | {s.pages} | {s.sections_grid_right}/{s.sections} "
+            f"| {s.name} | {s.scanner} | {s.level} | {s.documents} | {s.pages} | {s.sections_grid_right}/{s.sections} "
             f"| {s.rate(s.numeric_cells_exact, s.numeric_cells)} ({s.numeric_cells}) "
             f"| {s.rate(s.value_cells_exact, s.value_cells)} | {acc} | {s.documents_all_right} | {s.silent_errors} | {flag} "
             f"| {s.seconds_per_page.get('end_to_end', 0):.2f} "
             f"| {seconds(s.seconds_per_table_page)} ({s.table_pages}) | {seconds(s.seconds_per_other_page)} "
-            f"| {s.scanned_kept_upright}/{s.scanned_pages} | {s.turned_found}/{s.scanned_pages} |"
+            f"| {s.scanned_kept_upright}/{s.scanned_pages} | {s.turned_found}/{s.scanned_pages} "
+            f"| {seconds(s.seconds_to_make_per_page)} |"
         )
     lines += ["", "| set | " + " | ".join(_STAGES) + " |", "|---|" + "---|" * len(_STAGES)]
     for s in report.sets:

@@ -73,13 +73,20 @@ def synth(
     n: Annotated[int, typer.Option("--n", help="number of reports")] = 10,
     seed: Annotated[int, typer.Option(help="random seed (same seed, same reports)")] = 0,
     template: Annotated[list[str] | None, typer.Option(help="template(s) to use; default both")] = None,
-    level: Annotated[str, typer.Option(help="clean | typical | hard | digital | mixed")] = "typical",
+    level: Annotated[str, typer.Option(help="clean | typical | hard | digital | mixed | html | docx | ofd")] = "typical",
+    scanner: Annotated[
+        str, typer.Option(help="scan simulator of scanned levels: ours (extractor.synth.degrade) | augraphy")
+    ] = "ours",
 ) -> None:
     """Render synthetic annual reports with ground truth."""
-    from extractor.synth import generate
+    from extractor.synth import Scanner, generate
 
+    try:
+        chosen = Scanner(scanner)
+    except ValueError:
+        raise typer.BadParameter(f"unknown scanner {scanner!r}; known: ours, augraphy", param_hint="--scanner") from None
     out.mkdir(parents=True, exist_ok=True)
-    paths = generate(n=n, out=out, seed=seed, templates=template or None, level=level)
+    paths = generate(n=n, out=out, seed=seed, templates=template or None, level=level, scanner=chosen)
     typer.echo(f"wrote {len(paths)} reports to {out}")
 
 
@@ -111,8 +118,13 @@ def evaluate_command(
 @app.command()
 def bench(
     n: Annotated[int, typer.Option("--n", help="generated reports per level")] = 3,
-    seed: Annotated[int, typer.Option(help="seed of the held-out generated reports")] = 90_000,
+    seed: Annotated[
+        int, typer.Option(help="seed of the generated reports (level i uses seed + i); see the README for held-out seeds")
+    ] = 90_000,
     level: Annotated[list[str] | None, typer.Option(help="levels to generate (default digital, typical, hard)")] = None,
+    scanner: Annotated[
+        str, typer.Option(help="scan simulator of the scanned sets: ours | augraphy | both (side by side)")
+    ] = "ours",
     real: Annotated[Path | None, typer.Option(help="folder of real report PDFs")] = Path("../shared/real-reports"),
     real_truth: Annotated[Path, typer.Option(help="hand-read labels of the real reports")] = Path("tests/data/real/truth"),
     threads: Annotated[int, typer.Option(help="CPU threads for the models (1 = one core)")] = 1,
@@ -121,11 +133,15 @@ def bench(
 ) -> None:
     """Measure page understanding and extraction: grid, cell text, fields, seconds per page."""
     from extractor.benchmark import format_bench, run_bench
+    from extractor.synth import Scanner
 
+    if scanner not in ("ours", "augraphy", "both"):
+        raise typer.BadParameter(f"unknown scanner {scanner!r}; known: ours, augraphy, both", param_hint="--scanner")
     report = run_bench(
         n=n,
         seed=seed,
         levels=tuple(level or ("digital", "typical", "hard")),
+        scanners=tuple(Scanner) if scanner == "both" else (Scanner(scanner),),
         real_dir=real if real and real.is_dir() else None,
         real_truth=real_truth,
         threads=threads,

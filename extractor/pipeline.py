@@ -42,6 +42,7 @@ from extractor.stages.rasterise import (
     text_layer_tokens,
 )
 from extractor.stages.rasterise.orientation import upright_page
+from extractor.stages.structured import StructuredSource, draw_page
 from extractor.stages.validate import ValidateOptions, ValidateStage
 from extractor.templates import get_template
 
@@ -127,14 +128,28 @@ class Pipeline:
             self._layout = LayoutStage(self.options.layout)
         return self._layout
 
-    def understand_page(self, source: PdfSource | ImageSource, index: int) -> PageRecord:
+    def understand_page(self, source: PdfSource | ImageSource | StructuredSource, index: int) -> PageRecord:
         """Render a page, read its text (text layer, else OCR), find its tables and their grids.
+
+        An HTML page or a Word document gives its page record from its own structure; an OFD
+        page gives its text boxes and is drawn, and its tables are found as on a PDF page.
 
         Raises:
             DocumentError: the page cannot be rendered (too large, undecodable).
         """
         dpi = self.options.dpi
         clock = _StageClock()
+        if isinstance(source, StructuredSource):
+            with clock("read"):
+                laid_out = source.page(index, dpi)
+            if laid_out.record.tables is not None:
+                return laid_out.record.model_copy(update={"timings": clock.seconds})
+            with clock("render"):
+                # Rules only: the text is known, and a glyph's stroke in line with a column rule
+                # below it was taken for a piece of that rule, splitting a merged header cell.
+                image = draw_page(laid_out, with_text=False)
+                page = PageImage(image=image, record=laid_out.record.model_copy(update={"tokens": None}))
+            return self._understand_text_page(page, laid_out.record.tokens or [], clock)
         with clock("render"):
             page = render_page(source, index, dpi=dpi)
         tokens = None
@@ -143,6 +158,11 @@ class Pipeline:
                 tokens = text_layer_tokens(source, index, dpi=dpi, image=page.image)
         if tokens is None:
             return self._understand_scanned_page(page, clock)
+        return self._understand_text_page(page, tokens, clock)
+
+    def _understand_text_page(self, page: PageImage, tokens: list[TextToken], clock: _StageClock) -> PageRecord:
+        """A page whose text is known (a PDF's text layer, an OFD's text boxes): layout, then grids."""
+        dpi, index = self.options.dpi, page.record.index
         with clock("layout"):
             # The text layer lets layout skip its model when the ruling lines hold every table.
             regions = self.layout.predict(page.image, dpi, tokens=tokens)
@@ -249,7 +269,9 @@ class Pipeline:
     def start(self, doc: InputDocument) -> DocumentResult:
         """An empty result for a document: identity and provenance only."""
         return DocumentResult(
-            document=DocumentInfo(id=doc.id, source=doc.source, sha256=doc.sha256, dpi=self.options.dpi)
+            document=DocumentInfo(
+                id=doc.id, source=doc.source, sha256=doc.sha256, format=doc.format, dpi=self.options.dpi
+            )
         )
 
     def finish(self, result: DocumentResult, pages: list[PageRecord]) -> DocumentResult:
@@ -389,7 +411,7 @@ class ExtractSummary:
 
 def _duplicate_result(doc: InputDocument) -> DocumentResult:
     return DocumentResult(
-        document=DocumentInfo(id=doc.id, source=doc.source, sha256=doc.sha256),
+        document=DocumentInfo(id=doc.id, source=doc.source, sha256=doc.sha256, format=doc.format),
         errors=[f"duplicate of {doc.duplicate_of}: the same file was already processed"],
     )
 

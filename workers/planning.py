@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 from extractor.stages.rasterise import PdfSource, open_document
+from extractor.stages.structured import StructuredSource
 
 _log = logging.getLogger(__name__)
 
@@ -25,6 +26,8 @@ def plan_pages(path: Path) -> list[bool]:
         DocumentError: the document cannot be opened.
     """
     with open_document(path) as source:
+        if isinstance(source, StructuredSource):
+            return [False] * len(source)  # HTML, DOCX, OFD: text read from the file, never OCR
         if not isinstance(source, PdfSource):
             return [True] * len(source)
         plan = []

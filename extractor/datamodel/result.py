@@ -47,6 +47,11 @@ class DocumentInfo(BaseModel):
     id: str
     source: str
     sha256: str
+    format: str | None = Field(
+        None,
+        description="file format read from its content: pdf, png, jpeg, tiff, bmp, webp, html, docx or ofd "
+        "(None in results written before formats were recorded)",
+    )
     pages: int | None = None
     dpi: float | None = Field(None, description="resolution the page/bbox coordinates refer to")
 

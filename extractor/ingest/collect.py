@@ -27,7 +27,7 @@ from extractor.ingest.models import (
     InputDocument,
     InputError,
 )
-from extractor.ingest.sniff import Category, Sniffed, sniff
+from extractor.ingest.sniff import Category, Sniffed, refine_zip, sniff
 from extractor.ingest.store import BlobStore, CapExceeded, hash_file, read_head
 
 _log = logging.getLogger(__name__)
@@ -35,10 +35,14 @@ _log = logging.getLogger(__name__)
 # File extensions of archives, longest first, dropped from an archive's name to make id prefixes.
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tbz2", ".txz", ".tar", ".zip")
 # Suffix of the stored copy of a document, by format (readers such as Pillow like a true one).
-_STORED_SUFFIX = {"pdf": ".pdf", "png": ".png", "jpeg": ".jpg", "tiff": ".tif", "bmp": ".bmp", "webp": ".webp"}
+_STORED_SUFFIX = {"pdf": ".pdf", "png": ".png", "jpeg": ".jpg", "tiff": ".tif", "bmp": ".bmp", "webp": ".webp",
+                  "html": ".html", "docx": ".docx", "ofd": ".ofd"}
+# Document categories: files that become documents rather than archives or refusals.
+_DOCUMENTS = (Category.PDF, Category.IMAGE, Category.STRUCTURED)
 # Extensions that claim a document format, to word the error for a file that is not one.
 _CLAIMED = {".pdf": "a PDF", ".png": "an image", ".jpg": "an image", ".jpeg": "an image",
-            ".tif": "an image", ".tiff": "an image", ".bmp": "an image", ".webp": "an image"}
+            ".tif": "an image", ".tiff": "an image", ".bmp": "an image", ".webp": "an image",
+            ".html": "an HTML page", ".htm": "an HTML page", ".docx": "a Word document", ".ofd": "an OFD file"}
 # Archive nesting that is opened: archives inside a top-level archive, not deeper.
 _MAX_DEPTH = 1
 
@@ -48,7 +52,8 @@ def iter_inputs(paths: list[Path], work_dir: Path, limits: IngestLimits = Ingest
     """Collect the report files among `paths`, unpacking archives safely.
 
     1. A folder is walked recursively, sorted by path (symlinked folders are not followed).
-    2. Each file is recognised by its first bytes: PDF, page image, zip or tar archive.
+    2. Each file is recognised by its content: PDF, page image, HTML page, Word (DOCX) or OFD
+       document (zips told apart by their members), zip or tar archive.
     3. Archive members are streamed under the limits into ``work_dir/inputs/<sha256><ext>``;
        archives inside an archive are opened one level deep.
     4. Every document gets a unique id and its hash; a second copy of the same bytes is listed
@@ -133,8 +138,8 @@ class _Collector:
             if path.stat().st_size == 0:
                 self._error(source, "empty file")
                 return
-            sniffed = sniff(read_head(path))
-            if sniffed.category in (Category.PDF, Category.IMAGE):
+            sniffed = refine_zip(path, sniff(read_head(path)))
+            if sniffed.category in _DOCUMENTS:
                 sha256, size = hash_file(path)
                 self._register(_stem(path.name), source, path, sha256, size, sniffed)
             elif sniffed.category in (Category.ZIP, Category.TAR):
@@ -175,9 +180,9 @@ class _Collector:
             self.store.discard(blob)
             self._error(source, "empty file")
             return
-        sniffed = sniff(blob.head)
+        sniffed = refine_zip(blob.path, sniff(blob.head))
         doc_id = f"{id_prefix}__{_member_id(entry.name)}"
-        if sniffed.category in (Category.PDF, Category.IMAGE):
+        if sniffed.category in _DOCUMENTS:
             path = self.store.keep(blob, _STORED_SUFFIX[sniffed.format])
             self._register(doc_id, source, path, blob.sha256, blob.size, sniffed)
         elif sniffed.category in (Category.ZIP, Category.TAR):
@@ -197,7 +202,10 @@ class _Collector:
         doc_id = self._unique_id(readable_name(id_base))
         source = readable_name(source)
         duplicate_of = self._id_by_sha.setdefault(sha256, doc_id)
-        kind = DocumentKind.PDF if sniffed.category is Category.PDF else DocumentKind.IMAGE
+        if sniffed.category is Category.STRUCTURED:
+            kind = DocumentKind(sniffed.format)
+        else:
+            kind = DocumentKind.PDF if sniffed.category is Category.PDF else DocumentKind.IMAGE
         self.result.documents.append(
             InputDocument(
                 id=doc_id,

@@ -43,6 +43,9 @@ class DocumentKind(str, Enum):
 
     PDF = "pdf"  # a PDF, born-digital or scanned
     IMAGE = "image"  # one page image (png, jpeg, tiff, bmp, webp)
+    HTML = "html"  # a saved web page
+    DOCX = "docx"  # a Word (Office Open XML) document
+    OFD = "ofd"  # an OFD document (GB/T 33190)
 
 
 class InputDocument(BaseModel):
@@ -54,7 +57,7 @@ class InputDocument(BaseModel):
     sha256: str = Field(description="hex digest of the file's bytes")
     size: int = Field(description="file size in bytes")
     kind: DocumentKind
-    format: str = Field(description="file format from the magic bytes: pdf, png, jpeg, tiff, bmp, webp")
+    format: str = Field(description="file format from the content: pdf, png, jpeg, tiff, bmp, webp, html, docx, ofd")
     duplicate_of: str | None = Field(
         None, description="id of an earlier document with the same bytes; None when this is the first"
     )

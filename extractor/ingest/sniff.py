@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
+
+from extractor.stages.structured.detect import looks_like_html, zip_document_format
 
 # Bytes to read before deciding: the PDF header may sit anywhere in the first 1024 bytes and
 # the tar magic is at offset 257.
@@ -17,9 +20,15 @@ _IMAGE_MAGIC = (
     (b"MM\x00*", "tiff"),
     (b"BM", "bmp"),
 )
+# Word 97-2003 and WPS files are OLE2 compound files; no maintained converter ships as a Python
+# package (doc2docx drives an installed Microsoft Word), so they are refused with what to do.
+OLE2_DESCRIPTION = (
+    "OLE2 document (.doc/.wps/.xls, Word 97-2003 or WPS): convert it to .docx or PDF first "
+    "(Word or WPS: Save As; LibreOffice: soffice --headless --convert-to docx FILE)"
+)
 # (magic prefix, description) of formats we recognise but cannot read, so the error names them.
 _UNSUPPORTED_MAGIC = (
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "OLE2 document (.doc/.xls/.wps)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", OLE2_DESCRIPTION),
     (b"Rar!\x1a\x07", "RAR archive"),
     (b"7z\xbc\xaf\x27\x1c", "7z archive"),
     (b"GIF87a", "GIF image"),
@@ -40,6 +49,7 @@ class Category(str, Enum):
 
     PDF = "pdf"  # a document
     IMAGE = "image"  # a document
+    STRUCTURED = "structured"  # a document with its own structure: HTML page, DOCX, OFD
     ZIP = "zip"  # an archive to open
     TAR = "tar"  # an archive to open (plain or compressed)
     UNSUPPORTED = "unsupported"  # refused; `Sniffed.format` says what it looks like
@@ -48,7 +58,7 @@ class Category(str, Enum):
 @dataclass(frozen=True)
 class Sniffed:
     category: Category
-    # short format name for documents ("pdf", "png"), compression for tars ("gzip", "none"),
+    # short format name for documents ("pdf", "png", "html", "docx", "ofd"), compression for tars ("gzip", "none"),
     # a human description for unsupported files ("HTML page")
     format: str
 
@@ -64,6 +74,8 @@ def sniff(head: bytes) -> Sniffed:
     """
     if head.startswith(b"%PDF-"):
         return Sniffed(Category.PDF, "pdf")
+    if looks_like_html(head):
+        return Sniffed(Category.STRUCTURED, "html")
     for magic, name in _IMAGE_MAGIC:
         if head.startswith(magic):
             return Sniffed(Category.IMAGE, name)
@@ -84,6 +96,21 @@ def sniff(head: bytes) -> Sniffed:
         if head.startswith(magic):
             return Sniffed(Category.UNSUPPORTED, description)
     return Sniffed(Category.UNSUPPORTED, _describe_unknown(head))
+
+
+def refine_zip(path: Path, sniffed: Sniffed) -> Sniffed:
+    """A zip told apart from its members: a Word or OFD document, another document format, or an archive.
+
+    Word (.docx), OFD, Excel and OpenDocument files are zips; only their members say which.
+    """
+    if sniffed.category is not Category.ZIP:
+        return sniffed
+    found = zip_document_format(path)
+    if found is None:
+        return sniffed
+    if found in ("docx", "ofd"):
+        return Sniffed(Category.STRUCTURED, found)
+    return Sniffed(Category.UNSUPPORTED, found)
 
 
 def _describe_unknown(head: bytes) -> str:

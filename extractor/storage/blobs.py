@@ -24,7 +24,8 @@ from extractor.ingest.store import CHUNK_BYTES
 _log = logging.getLogger(__name__)
 
 # Suffix of a stored report file by format, as extractor.ingest names them.
-_SUFFIX = {"pdf": ".pdf", "png": ".png", "jpeg": ".jpg", "tiff": ".tif", "bmp": ".bmp", "webp": ".webp"}
+_SUFFIX = {"pdf": ".pdf", "png": ".png", "jpeg": ".jpg", "tiff": ".tif", "bmp": ".bmp", "webp": ".webp",
+           "html": ".html", "docx": ".docx", "ofd": ".ofd"}
 
 
 class ContentStore:

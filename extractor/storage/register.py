@@ -31,7 +31,7 @@ from extractor.storage.upsert import insert_ignore
 _log = logging.getLogger(__name__)
 
 # File suffixes dropped from a label before it starts document ids ('reports.tar.gz' → 'reports').
-_LABEL_SUFFIX = re.compile(r"(\.tar)?\.(zip|tar|tgz|tbz2|txz|gz|bz2|xz|pdf|png|jpe?g|tiff?|bmp|webp)$", re.IGNORECASE)
+_LABEL_SUFFIX = re.compile(r"(\.tar)?\.(zip|tar|tgz|tbz2|txz|gz|bz2|xz|pdf|png|jpe?g|tiff?|bmp|webp|html?|docx|ofd)$", re.IGNORECASE)
 # Characters kept in a batch label that replaces a stored upload's hash in document ids.
 _LABEL_UNSAFE = re.compile(r'[\x00-\x1f<>:"|?*\\/\s]+')
 

@@ -17,14 +17,15 @@ from pathlib import Path
 
 import numpy as np
 
+from extractor.synth.formats import FORMAT_LEVELS, site_page, write_docx, write_html, write_ofd
 from extractor.synth.html import build_html, choose_style, print_cells
 from extractor.synth.narrative import Agency, draw_agency, draw_prose, published_date
-from extractor.synth.render import lay_out, scan
+from extractor.synth.render import Scanner, lay_out, scan
 from extractor.synth.truth import FieldTruth, LabelTruth, NarrativeClaim, SynthTruth, TruthMeta
 from extractor.synth.values import DrawnValues, draw_values, plant_violations
 from extractor.templates import get_template
 
-__all__ = ["LEVELS", "SynthTruth", "generate", "make_samples", "render_document"]
+__all__ = ["FORMAT_LEVELS", "LEVELS", "Scanner", "SynthTruth", "generate", "make_samples", "render_document"]
 
 _log = logging.getLogger(__name__)
 
@@ -107,6 +108,8 @@ def render_document(
     violation_rate: float = VIOLATION_RATE,
     jpeg_quality: int = 70,
     style_overrides: dict | None = None,
+    html_encoding: str = "utf-8",
+    scanner: Scanner | str = Scanner.OURS,
 ) -> Path:
     """Render one report and its truth into `out`.
 
@@ -115,18 +118,27 @@ def render_document(
         out: output directory (created).
         seed: this document's seed; everything about it follows from it.
         template: gov-2021 or gov-2019; drawn when None (gov-2021 about 70%).
-        level: digital | clean | typical | hard (not "mixed": choose before).
+        level: digital | clean | typical | hard | html | docx | ofd (not "mixed": choose before).
         values_override: a seed file whose template, meta and values the report carries exactly.
         violation_rate: share of drawn documents given a planted identity violation.
         jpeg_quality: JPEG quality of the page images of a scanned PDF.
         style_overrides: rendering choices to force (fields of :class:`extractor.synth.html.Style`,
             e.g. ``{"other_single_row": True}``), applied after the style is drawn.
+        html_encoding: encoding of the page written at level ``html`` (``gbk`` falls back to
+            GB18030 for characters outside GBK).
+        scanner: which scan simulator degrades a scanned level (ours or Augraphy's); the
+            report's content is the same for both, only the scan differs.
+
+    The levels ``html``, ``docx`` and ``ofd`` write the same report as a web page in a site's
+    frame (``<doc_id>.html``), a Word file (``.docx``) or an OFD file (``.ofd``) instead of a PDF;
+    their truth has the values, page 0 and no boxes.
 
     Returns:
-        The PDF path; the truth is ``<out>/<doc_id>.truth.json``.
+        The PDF (or HTML, DOCX, OFD) path; the truth is ``<out>/<doc_id>.truth.json``.
     """
-    if level not in LEVELS:
-        raise ValueError(f"unknown level {level!r}; known: {', '.join(LEVELS)}")
+    if level not in LEVELS + FORMAT_LEVELS:
+        raise ValueError(f"unknown level {level!r}; known: {', '.join(LEVELS + FORMAT_LEVELS)}")
+    scanner = Scanner(scanner)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -178,6 +190,9 @@ def render_document(
         stated_overrides=override.narrative_overrides if override else None,
     )
     html = build_html(tmpl, prose, cells, other_row, style)
+    if level in FORMAT_LEVELS:
+        return _write_format(level, html, out, doc_id, seed, tmpl, agency, year, published, values, cells, other_row,
+                             drawn, prose, style, html_encoding)
 
     # 3. Lay out, write the PDF (born-digital, or scanned pages), and map the boxes.
     layout = lay_out(html, DPI)
@@ -188,18 +203,19 @@ def render_document(
         layout.document.write_pdf(pdf_path)
         page_size = [round(float(layout.document.pages[0].width) * DPI / 96), round(float(layout.document.pages[0].height) * DPI / 96)]
     else:
-        from extractor.synth.degrade import images_to_pdf, transform_box
+        from extractor.synth.degrade import images_to_pdf
 
         pdf_bytes = layout.document.write_pdf()
         seal_on_table = level == "hard" and rng.random() < TABLE_SEAL_RATE
-        scanned = scan(layout, pdf_bytes, level, agency.name, rng, seal_on_table=seal_on_table)
-        boxes = {k: (p, transform_box(b, scanned.matrices[p])) for k, (p, b) in boxes.items()}
+        scanned = scan(layout, pdf_bytes, level, agency.name, rng, seal_on_table=seal_on_table, scanner=scanner)
+        boxes = {k: (p, scanned.box_maps[p](b)) for k, (p, b) in boxes.items()}
         for lab in layout.labels:
-            lab["bbox"] = transform_box(lab["bbox"], scanned.matrices[lab["page"]])
+            lab["bbox"] = scanned.box_maps[lab["page"]](lab["bbox"])
         images_to_pdf(scanned.images, pdf_path, dpi=DPI, jpeg_quality=jpeg_quality)
         page_size = list(scanned.images[0].size)
         extra["seals"] = scanned.seals
         extra["seal_on_table"] = seal_on_table
+        extra["scanner"] = scanner.value
 
     # 4. Truth.
     fields: dict[str, FieldTruth] = {}
@@ -250,6 +266,42 @@ def render_document(
     return pdf_path
 
 
+def _write_format(level, html, out, doc_id, seed, tmpl, agency, year, published, values, cells, other_row,
+                  drawn, prose, style, html_encoding) -> Path:
+    """Write the report as HTML, DOCX or OFD with its truth (values as printed, no boxes)."""
+    if level == "html":
+        path = write_html(site_page(html, agency.name, prose.date_text), out / f"{doc_id}.html", html_encoding)
+    elif level == "docx":
+        path = write_docx(html, out / f"{doc_id}.docx")
+    else:
+        path = write_ofd(html, out / f"{doc_id}.ofd")
+    fields: dict[str, FieldTruth] = {}
+    for fid in tmpl.fields:
+        if fid not in cells:
+            col = fid.rsplit(".", 1)[1]
+            row_sum = sum(values[f"apply.other.{r}.{col}"] for r in ("no_correction", "no_fee", "other"))
+            fields[fid] = FieldTruth(value=0 if row_sum == 0 else None, raw="", printed=False, page=None, bbox=None)
+        else:
+            fields[fid] = FieldTruth(value=values[fid], raw=cells[fid], printed=cells[fid] != "", page=0, bbox=None)
+    other_truth = {
+        col: FieldTruth(
+            value=sum(values[f"apply.other.{r}.{col}"] for r in ("no_correction", "no_fee", "other")),
+            raw=raw, printed=raw != "", page=0, bbox=None,
+        )
+        for col, raw in other_row.items()
+    }
+    truth = SynthTruth(
+        id=doc_id, template=tmpl.id, level=level, seed=seed, dpi=DPI, pages=1,
+        meta=TruthMeta(agency=agency.name, year=year, published=published.isoformat()),
+        fields=fields, other_row=other_truth, violations=[v.identity for v in tmpl.check(values)],
+        planted=drawn.planted,
+        narrative=[NarrativeClaim(text=c.text, field=c.field, stated=c.stated, value=c.value) for c in prose.claims],
+        layout={**style.as_dict(), "format": level, "encoding": html_encoding if level == "html" else None},
+    )
+    truth.dump(out / f"{doc_id}.truth.json")
+    return path
+
+
 def generate(
     n: int,
     out: Path,
@@ -258,6 +310,7 @@ def generate(
     level: str = "typical",
     values_override: Path | str | dict | None = None,
     workers: int = 1,
+    scanner: Scanner | str = Scanner.OURS,
 ) -> list[Path]:
     """Render `n` synthetic reports with ground truth into `out`.
 
@@ -266,24 +319,29 @@ def generate(
         out: output directory; writes ``synth-<seed>-<i:04d>.pdf`` and ``.truth.json``.
         seed: run seed; document i uses ``seed * 100003 + i``.
         templates: template ids to draw from (default both: gov-2021 ~70%, gov-2019 ~30%).
-        level: digital | clean | typical | hard | mixed (a level drawn per document).
+        level: digital | clean | typical | hard | mixed (a level drawn per document), or html |
+            docx | ofd (the report as a web page, Word or OFD file instead of a PDF).
         values_override: a seed file (``samples/seeds/*.json``) whose values every document carries.
         workers: processes to render with (documents are independent; output is the same).
+        scanner: scan simulator of the scanned levels: ``ours`` (default) or ``augraphy``. The
+            same seed gives the same reports (values, layout, seals) with either; only the scan
+            differs.
 
     Returns:
-        The PDF paths in order.
+        The document paths in order.
     """
-    if level != "mixed" and level not in LEVELS:
-        raise ValueError(f"unknown level {level!r}; known: {', '.join(LEVELS)}, mixed")
+    if level != "mixed" and level not in LEVELS + FORMAT_LEVELS:
+        raise ValueError(f"unknown level {level!r}; known: {', '.join(LEVELS + FORMAT_LEVELS)}, mixed")
     for t in templates or []:
         get_template(t)  # raises KeyError naming the known templates
+    scanner = Scanner(scanner)
     jobs = []
     for i in range(n):
         s = doc_seed(seed, i)
         pick = np.random.default_rng([s, 1])  # choices made outside the document's own stream
         doc_level = str(pick.choice(LEVELS, p=_MIXED_P)) if level == "mixed" else level
         template = str(pick.choice(templates)) if templates else None
-        jobs.append((f"synth-{seed}-{i:04d}", Path(out), s, template, doc_level, values_override))
+        jobs.append((f"synth-{seed}-{i:04d}", Path(out), s, template, doc_level, values_override, scanner))
     if workers > 1 and n > 1:
         from concurrent.futures import ProcessPoolExecutor
 
@@ -293,14 +351,16 @@ def generate(
 
 
 def _render_job(job: tuple) -> Path:
-    path = render_document(*job)
+    doc_id, out, seed, template, level, values_override, scanner = job
+    path = render_document(doc_id, out, seed, template, level, values_override, scanner=scanner)
     _log.info("rendered %s (%s)", path.name, job[4])
     return path
 
 
 def make_samples(out: Path, seeds_dir: Path | None = None) -> list[Path]:
-    """Write the sample scanned reports: four drawn (both templates; clean, typical ×2, hard)
-    and the two real seed reports at the typical level."""
+    """Write the sample reports: four drawn scans (both templates; clean, typical ×2, hard),
+    the two real seed reports scanned at the typical level, and two drawn reports as published
+    on the web (an HTML page in a site's frame, in GBK) and as a Word file (DOCX)."""
     seeds_dir = Path(seeds_dir or SEEDS_DIR)
     specs = [
         ("sample-gov-2021-clean", 11, "gov-2021", "clean", None),
@@ -309,8 +369,10 @@ def make_samples(out: Path, seeds_dir: Path | None = None) -> list[Path]:
         ("sample-gov-2021-hard", 14, "gov-2021", "hard", None),
         ("sample-zhaosu-2025", 15, None, "typical", seeds_dir / "zhaosu-2025.json"),
         ("sample-xiangxiang-2025", 16, None, "typical", seeds_dir / "xiangxiang-2025.json"),
+        ("sample-gov-2021-web", 17, "gov-2021", "html", None),
+        ("sample-gov-2019-word", 18, "gov-2019", "docx", None),
     ]
     return [
-        render_document(doc_id, Path(out), s, t, lv, ov, jpeg_quality=_SAMPLE_JPEG_QUALITY)
+        render_document(doc_id, Path(out), s, t, lv, ov, jpeg_quality=_SAMPLE_JPEG_QUALITY, html_encoding="gbk")
         for doc_id, s, t, lv, ov in specs
     ]

@@ -2,14 +2,19 @@
 
 WeasyPrint lays the HTML out in CSS px (96 per inch) with the page origin at the top-left; the
 boxes found here are converted to page pixels at `dpi` (200). A scanned level rasterises the
-born-digital PDF with pypdfium2 at `dpi`, stamps the seal, degrades each page with
-:func:`extractor.synth.degrade.scan_page` and maps every box through the returned affine matrix.
+born-digital PDF with pypdfium2 at `dpi`, stamps the seal, degrades each page with one of two
+scan simulators (:class:`Scanner`: ours, :func:`extractor.synth.degrade.scan_page`, or Augraphy's,
+:func:`extractor.synth.augraphy_scan.scan_page_augraphy`) and maps every box onto the scan with the
+page's map (ours: an affine matrix; Augraphy: a grid of keypoints it moved with the pixels).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
+from functools import partial
 
 import numpy as np
 from PIL import Image
@@ -139,10 +144,17 @@ def rasterise(pdf_bytes: bytes, dpi: int = 200) -> list[Image.Image]:
         pdf.close()
 
 
+class Scanner(str, Enum):
+    """Which scan simulator degrades the rendered pages."""
+
+    OURS = "ours"  # extractor.synth.degrade: the simulator the reading code was developed on
+    AUGRAPHY = "augraphy"  # extractor.synth.augraphy_scan: Augraphy's phases, written by others
+
+
 @dataclass
 class ScannedPages:
     images: list[Image.Image]
-    matrices: list[np.ndarray]  # per page: 2x3 map from clean-render pixels to scan pixels
+    box_maps: list[Callable[[list[float]], list[float]]]  # per page: clean-render box -> box on the scan
     seals: list[dict]  # where seals were stamped (page, center, diameter), clean-render pixels
 
 
@@ -153,9 +165,14 @@ def scan(
     agency: str,
     rng: np.random.Generator,
     seal_on_table: bool = False,
+    scanner: Scanner | str = Scanner.OURS,
 ) -> ScannedPages:
-    """Rasterise, stamp the seal(s) and degrade every page."""
-    from extractor.synth.degrade import ScanLevel, scan_page
+    """Rasterise, stamp the seal(s) and degrade every page with `scanner`.
+
+    The seals are part of the printed document, so both scanners get them; an Augraphy page
+    takes its seed from `rng`, so the whole document still follows from one generator.
+    """
+    from extractor.synth.degrade import ScanLevel
     from extractor.synth.seal import draw_seal
 
     images = rasterise(pdf_bytes, layout.dpi)
@@ -177,9 +194,24 @@ def scan(
         draw_seal(images[page], (cx, cy), diameter, agency, rng)
         seals.append({"page": page, "center": [round(cx, 1), round(cy, 1)], "diameter": round(diameter, 1)})
 
-    out, matrices = [], []
+    out, box_maps = [], []
     for img in images:
-        res = scan_page(img, ScanLevel(level), rng)
-        out.append(res.image)
-        matrices.append(np.asarray(res.matrix, dtype=np.float64))
-    return ScannedPages(images=out, matrices=matrices, seals=seals)
+        image, box_map = scan_one_page(img, ScanLevel(level), rng, scanner)
+        out.append(image)
+        box_maps.append(box_map)
+    return ScannedPages(images=out, box_maps=box_maps, seals=seals)
+
+
+def scan_one_page(
+    image: Image.Image, level: str, rng: np.random.Generator, scanner: Scanner | str = Scanner.OURS
+) -> tuple[Image.Image, Callable[[list[float]], list[float]]]:
+    """Degrade one clean page with `scanner`; returns the scan and its clean-box -> scan-box map."""
+    from extractor.synth.degrade import ScanLevel, scan_page, transform_box
+
+    if Scanner(scanner) is Scanner.AUGRAPHY:
+        from extractor.synth.augraphy_scan import scan_page_augraphy
+
+        res = scan_page_augraphy(image, ScanLevel(level), seed=int(rng.integers(0, 2**31 - 1)))
+        return res.image, res.warp.map_box
+    res = scan_page(image, ScanLevel(level), rng)
+    return res.image, partial(transform_box, matrix=np.asarray(res.matrix, dtype=np.float64))

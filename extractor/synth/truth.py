@@ -77,7 +77,7 @@ class SynthTruth(BaseModel):
 
     id: str = Field(description="document id, e.g. synth-7-0003; the PDF is <id>.pdf")
     template: str = Field(description="gov-2021 | gov-2019")
-    level: str = Field(description="digital | clean | typical | hard")
+    level: str = Field(description="digital | clean | typical | hard; html | docx | ofd for the report in those formats")
     seed: int = Field(description="the per-document seed the document was drawn with")
     dpi: int = Field(200, description="resolution the boxes refer to")
     pages: int

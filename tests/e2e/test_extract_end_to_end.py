@@ -52,13 +52,26 @@ def samples_result(tmp_path_factory, samples_store):
 
 @pytest.mark.ml
 def test_every_sample_gets_its_template_and_year_and_most_agencies(samples_result):
-    # The six committed scans (both templates, clean to hard, two with real seed values).
-    # Format and year are always right; an agency name can carry one OCR misread character.
+    # The six committed scans (both templates, clean to hard, two with real seed values), an
+    # HTML page and a Word file. Format and year are always right; an agency name can carry
+    # one OCR misread character.
     summary, _, report = samples_result
-    assert summary.documents == 6 and not summary.failed
-    assert report.template.correct == report.template.total == 6
-    assert report.year.correct == 6
-    assert report.agency.correct >= 5
+    assert summary.documents == 8 and not summary.failed
+    assert report.template.correct == report.template.total == 8
+    assert report.year.correct == 8
+    assert report.agency.correct >= 7
+
+
+@pytest.mark.ml
+def test_html_and_docx_samples_are_read_exactly_and_record_their_format(samples_result):
+    # The web page (GBK, inside a site's frame) and the Word file carry their text: every field,
+    # the agency and the date exactly, and the document records the format it came in.
+    _, out, report = samples_result
+    for doc_id, fmt in (("sample-gov-2021-web", "html"), ("sample-gov-2019-word", "docx")):
+        score = next(d for d in report.per_document if d.id == doc_id)
+        assert score.all_right and score.agency_ok and score.year_ok, doc_id
+        assert json.loads((out / f"{doc_id}.json").read_text(encoding="utf-8"))["document"]["format"] == fmt
+    assert report.by_level["html"].fields.accuracy == report.by_level["docx"].fields.accuracy == 1.0
 
 
 @pytest.mark.ml
@@ -115,7 +128,7 @@ def test_samples_extracted_in_process_are_reviewed_from_their_sqlite_store(sampl
 
     with zipfile.ZipFile(io.BytesIO(export.content)) as zf:
         rows = {r["document_id"]: r for r in csv.DictReader(io.StringIO(zf.read("dataset-wide.csv").decode()))}
-    assert len(rows) == 6
+    assert len(rows) == 8
     row = next(r for r in rows.values() if r["source"] == item["source"])
     assert row[f"{item['field_id']}.status"] == "reviewed" and float(row[item["field_id"]]) == value
 
@@ -125,7 +138,7 @@ def test_dataset_csv_has_one_row_per_report(samples_result):
     # dataset.csv: a header, then one row per processed report, with the field ids as columns.
     _, out, _ = samples_result
     lines = (out / "dataset.csv").read_text(encoding="utf-8").splitlines()
-    assert len(lines) == 7
+    assert len(lines) == 9
     assert "apply.denied.state_secret.natural_person" in lines[0].split(",")
 
 

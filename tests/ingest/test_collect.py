@@ -11,6 +11,7 @@ from pathlib import Path
 from PIL import Image
 
 from extractor.ingest import DocumentKind, IngestLimits, iter_inputs
+from extractor.ingest.sniff import OLE2_DESCRIPTION
 
 
 def _pdf(text: str) -> bytes:
@@ -280,7 +281,7 @@ def test_empty_unknown_and_missing_inputs_are_errors(tmp_path: Path) -> None:
     assert result.documents == []
     assert [e.reason for e in result.errors] == [
         "empty file", "unsupported file type: RAR archive",
-        "unsupported file type: OLE2 document (.doc/.xls/.wps)", "not found"]
+        "unsupported file type: " + OLE2_DESCRIPTION, "not found"]
 
 
 def test_archive_inside_archive_is_opened_one_level(tmp_path: Path) -> None:
@@ -314,14 +315,16 @@ def test_gbk_member_name_from_windows_zip_is_decoded(tmp_path: Path) -> None:
 
 
 def test_office_document_is_not_opened_as_an_archive(tmp_path: Path) -> None:
-    # A .docx file (a zip with [Content_Types].xml).
-    # It is one error naming the Office type, not a pile of member errors.
+    # A .docx file (a zip with [Content_Types].xml) and an OpenDocument text (a zip with 'mimetype').
+    # The Word file is one document, the .odt one error naming its type, not a pile of member errors.
     docx = _zip(tmp_path / "report.docx", {"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"})
+    odt = _zip(tmp_path / "report.odt", {"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<x/>"})
 
-    result = iter_inputs([docx], tmp_path / "work")
+    result = iter_inputs([docx, odt], tmp_path / "work")
 
+    assert [(d.source, d.kind) for d in result.documents] == [(str(docx), DocumentKind.DOCX)]
     assert [(e.source, e.reason) for e in result.errors] == [
-        (str(docx), "unsupported file type: Office/OpenDocument file (.docx/.xlsx/.odt)")]
+        (str(odt), "unsupported file type: OpenDocument text (.odt)")]
 
 
 def test_work_dir_inside_the_input_folder_is_not_read_back(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import pytest
 # Where the local Redis is (CI starts it; see .ci/run).
 REDIS_URL = os.environ.get("NIANBAO_TEST_REDIS", "redis://127.0.0.1:6379/14")
 # Database created (and dropped first) for the service tests.
-TEST_DB = "nianbao_test"
+TEST_DB = os.environ.get("NIANBAO_TEST_DB", "nianbao_test")  # another name keeps parallel runs apart
 # Longest wait for a batch to finish, seconds (digital reports take ~1 s a page).
 BATCH_TIMEOUT = 240
 

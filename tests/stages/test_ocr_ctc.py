@@ -32,9 +32,18 @@ def test_a_zero_misread_as_a_letter_is_a_zero_over_the_value_alphabet():
     # Over the value alphabet, "0" is the most probable reading, and "8" a distant second.
     probs = _frames({}, {"E": 0.64, "0": 0.3, "8": 0.05}, {})
     assert greedy_decode(probs, _CHARSET)[0] == "E"
+    # Its probability is the alphabet's share of that frame: "E" was the recogniser's first choice.
     (best, p_best), (second, p_second), *_ = value_candidates(probs, _ALPHABET, _CHARSET)
-    assert best == "0" and p_best == pytest.approx(0.3 / 0.36, abs=1e-6)
+    assert best == "0" and p_best == pytest.approx(0.3, abs=1e-6)
     assert second == "8" and p_second < p_best / 4
+
+
+def test_a_reading_made_of_characters_no_value_holds_is_none_of_its_readings():
+    # A hollow "0" read "(" and ")" (0.8 each, "1" next): the value alphabet would make it "11".
+    # Nearly all the mass goes to "none of them", so the reading goes to review.
+    probs = _frames({"尤": 0.8, "1": 0.15}, {}, {"尤": 0.8, "1": 0.15})
+    readings = value_candidates(probs, _ALPHABET, _CHARSET)
+    assert sum(p for _, p in readings) < 0.05
 
 
 def test_n_best_adds_every_path_of_one_text_and_keeps_a_blank_reading():

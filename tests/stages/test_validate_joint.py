@@ -95,3 +95,14 @@ def test_the_prose_is_a_second_reading_of_a_number_it_states():
                       tokens=[TextToken(text="本年度处理行政许可事项7件。", bbox=BBox(x1=10, y1=10, x2=900, y2=40))])
     fields, _ = ValidateStage().predict(_T, _scanned({"active.licensing.decisions": [(1, 0.6), (7, 0.35)]}), [page])
     assert (fields["active.licensing.decisions"].value, fields["active.licensing.decisions"].status) == (7, FieldStatus.AUTO)
+
+
+def test_a_reading_beside_ones_that_are_none_of_their_readings_keeps_its_own_small_margin():
+    # Three parts are likelier misread than read (their readings hold 0.01): the row is relaxed,
+    # so nothing ties "b", torn between 11 (0.33), 61 (0.29) and neither (0.38): its margin is
+    # theirs, not the cap (a bound once took its neighbours' "none of them" for savings).
+    row = [Identity(name="row", description="", lhs=("t",), rhs=("a", "b", "c", "d", "e"))]
+    unsure = {f: [(1, 0.01)] for f in "acde"}
+    decoding = decode_jointly(row, unsure | {"b": [(11, 0.33), (61, 0.29)]}, {"t": 15})
+    assert all(decoding.choices[f].index is None for f in "acde")
+    assert decoding.choices["b"].margin == pytest.approx(0.141, abs=1e-3)

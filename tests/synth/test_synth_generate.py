@@ -217,3 +217,64 @@ def test_unknown_level_is_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown level"):
         generate(1, tmp_path, seed=1, level="blurry")
     assert not any(tmp_path.iterdir())
+
+
+def _misplacement(scan: np.ndarray, box: list[float], clean: np.ndarray, clean_box: list[float]) -> tuple | None:
+    """How far the cell's print lies from where its scan box says, found by template matching.
+
+    The inside of the cell on the clean render (rules left out) is searched for on the scan
+    within 10 px around the scan box; returns (dx, dy, correlation), None for a blank crop.
+    """
+    import cv2
+
+    m, r = 6, 10  # margin inside the rules; search radius
+    x1, y1, x2, y2 = (int(round(v)) for v in clean_box)
+    template = clean[y1 + m : y2 - m, x1 + m : x2 - m].astype(np.float32)
+    if template.std() < 5:
+        return None
+    # The scan box's top-left, whatever the box's width: the two boxes differ by a rotation of a degree or two.
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    sx, sy = int(round(cx - template.shape[1] / 2)), int(round(cy - template.shape[0] / 2))
+    window = scan[sy - r : sy + template.shape[0] + r, sx - r : sx + template.shape[1] + r].astype(np.float32)
+    scores = cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED)
+    _, best, _, (bx, by) = cv2.minMaxLoc(scores)
+    return bx - r, by - r, best
+
+
+def test_synth_with_the_augraphy_scanner_writes_pdfs_and_truth_eval_reads(tmp_path):
+    # `nianbao synth --scanner augraphy` at typical, and the same report born-digital.
+    # The scan is an image-only PDF of the truth's page size; the print of every clearly visible
+    # value cell is found where its scan box says; `evaluate` reads the truth (no prediction yet).
+    from typer.testing import CliRunner
+
+    from extractor.cli import app
+    from extractor.evaluation import evaluate
+
+    result = CliRunner().invoke(app, ["synth", "--out", str(tmp_path / "aug"), "--n", "1", "--seed", "21",
+                                      "--level", "typical", "--scanner", "augraphy"])
+    assert result.exit_code == 0, result.output
+    digital = generate(1, tmp_path / "dig", seed=21, level="digital")[0]
+    scanned = tmp_path / "aug" / digital.name
+    truth, truth_digital = _truths([scanned])[0], _truths([digital])[0]
+    assert truth.layout["scanner"] == "augraphy" and truth.level == "typical"
+
+    pdf = pdfium.PdfDocument(scanned)
+    assert len(pdf) == truth.pages
+    assert pdf[0].get_textpage().get_text_range().strip() == ""
+    pages = [np.asarray(pdf[i].render(scale=truth.dpi / 72).to_pil().convert("L")) for i in range(len(pdf))]
+    clean_pdf = pdfium.PdfDocument(digital)
+    clean = [np.asarray(clean_pdf[i].render(scale=truth.dpi / 72).to_pil().convert("L")) for i in range(len(clean_pdf))]
+    assert pages[0].shape[1] == pytest.approx(truth.page_size[0], abs=2)
+    checked = 0
+    for fid, f in truth.fields.items():
+        if not any(ch.isdigit() for ch in f.raw):
+            continue
+        found = _misplacement(pages[f.page], f.bbox, clean[f.page], truth_digital.fields[fid].bbox)
+        if found is None or found[2] < 0.5:
+            continue  # too faint to find on this scan: the other cells of the page place it
+        assert abs(found[0]) <= 3 and abs(found[1]) <= 3, (fid, found)
+        checked += 1
+    assert checked > 50
+
+    report = evaluate(tmp_path / "aug", tmp_path / "empty")
+    assert report.documents == 1 and set(report.by_level) == {"typical"}

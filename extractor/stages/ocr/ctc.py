@@ -135,9 +135,12 @@ def value_candidates(
     """The `k` most probable readings of a crop over a restricted alphabet (CTC prefix beam search).
 
     Every frame's distribution is conditioned on the alphabet (the blank included): the
-    probability of the characters outside it is shared out in proportion. A frame where a "0"
-    was read "E" still gives "0" most of its remaining mass. Characters below `floor` in a frame
-    are not extended, and `beam` prefixes are kept per frame.
+    probability of the characters outside it is shared out in proportion, so a frame where a "0"
+    was read "E" still gives "0" most of its remaining mass. But the readings' probabilities are
+    scaled by the alphabet's share of each frame whose best character lies outside it: a "0"
+    read "E" (0.6) with "0" second (0.3) is "0" with probability about 0.3, not 0.75, and a
+    hollow "0" read "()" is none of its readings. Characters below `floor` in a frame are not
+    extended, and `beam` prefixes are kept per frame.
 
     Args:
         probs: (frames × vocabulary) probabilities of one crop.
@@ -146,10 +149,17 @@ def value_candidates(
 
     Returns:
         Up to `k` ``(text, probability)``, most probable first; probabilities are the mass of
-        the kept paths of each text (a lower bound), summing to at most 1.
+        the kept paths of each text (a lower bound) times that share, summing to at most 1.
     """
     sub = probs[:, alphabet].astype(np.float64)
-    sub /= np.maximum(sub.sum(axis=1, keepdims=True), 1e-12)
+    inside = sub.sum(axis=1)
+    sub /= np.maximum(inside[:, None], 1e-12)
+    # A frame whose most probable character is one no value cell holds ("E", "(", "尤") is
+    # evidence that the crop is misread, not only a hint at the nearest digit: the readings
+    # share only the mass those frames give the alphabet, the rest being "none of them".
+    outside = probs.argmax(axis=1) != 0
+    outside &= ~np.isin(probs.argmax(axis=1), alphabet)
+    trust = float(np.prod(inside[outside])) if outside.any() else 1.0
     chars = [charset[i] for i in alphabet]
     # prefix (tuple of alphabet positions) -> (mass ending in blank, mass ending in its last symbol)
     beams: dict[tuple[int, ...], tuple[float, float]] = {(): (1.0, 0.0)}
@@ -174,4 +184,6 @@ def value_candidates(
         kept = sorted(grown.items(), key=lambda kv: kv[1][0] + kv[1][1], reverse=True)[:beam]
         beams = {prefix: (pb, pnb) for prefix, (pb, pnb) in kept}
     ranked = sorted(((sum(m), prefix) for prefix, m in beams.items()), reverse=True)[:k]
-    return tuple(("".join(chars[s] for s in prefix), round(float(mass), 6)) for mass, prefix in ranked if mass > 0)
+    return tuple(
+        ("".join(chars[s] for s in prefix), round(float(mass * trust), 6)) for mass, prefix in ranked if mass * trust > 0
+    )

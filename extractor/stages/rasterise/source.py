@@ -13,6 +13,7 @@ import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pypdfium2 as pdfium
@@ -21,6 +22,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from extractor.datamodel import PageRecord
 from extractor.stages.rasterise.errors import DocumentError
+
+if TYPE_CHECKING:
+    from extractor.stages.structured import StructuredSource
 
 _log = logging.getLogger(__name__)
 
@@ -192,12 +196,16 @@ def open_image(path: str | Path) -> ImageSource:
     return ImageSource(path, image, n_pages)
 
 
-def open_document(path: str | Path, password: str | None = None) -> PdfSource | ImageSource:
-    """Open a PDF or an image file, chosen by its first bytes (not its suffix).
+def open_document(path: str | Path, password: str | None = None) -> PdfSource | ImageSource | StructuredSource:
+    """Open a PDF, an image, an HTML page, a Word document or an OFD file, chosen by its
+    content (not its suffix).
 
     Raises:
-        DocumentError: as `open_pdf` / `open_image`.
+        DocumentError: as `open_pdf` / `open_image` /
+            :func:`extractor.stages.structured.open_structured`.
     """
+    from extractor.stages.structured import open_structured, structured_format
+
     path = Path(path)
     try:
         with path.open("rb") as fh:
@@ -207,10 +215,13 @@ def open_document(path: str | Path, password: str | None = None) -> PdfSource | 
     # PDF readers accept the header anywhere in the first 1 KiB.
     if b"%PDF-" in head:
         return open_pdf(path, password=password)
+    structured = structured_format(path, head)
+    if structured is not None:
+        return open_structured(path, structured)
     return open_image(path)
 
 
-def render_page(source: PdfSource | ImageSource, index: int, dpi: float = 200.0) -> PageImage:
+def render_page(source: PdfSource | ImageSource | StructuredSource, index: int, dpi: float = 200.0) -> PageImage:
     """Render one page to an RGB image and start its page record.
 
     Args:
@@ -227,7 +238,20 @@ def render_page(source: PdfSource | ImageSource, index: int, dpi: float = 200.0)
     """
     if isinstance(source, PdfSource):
         return _render_pdf_page(source, index, dpi)
-    return _render_image_page(source, index, dpi)
+    if isinstance(source, ImageSource):
+        return _render_image_page(source, index, dpi)
+    return _render_structured_page(source, index, dpi)
+
+
+def _render_structured_page(source: StructuredSource, index: int, dpi: float) -> PageImage:
+    """The drawn page of an HTML, DOCX or OFD document (its text, cells and rules)."""
+    from extractor.stages.structured import draw_page
+
+    page = source.page(index, dpi)
+    _check_pixels(source.path, page.record.width, page.record.height)
+    image = draw_page(page)
+    record = PageRecord(index=index, width=image.shape[1], height=image.shape[0], dpi=dpi)
+    return PageImage(image=image, record=record)
 
 
 def _render_pdf_page(source: PdfSource, index: int, dpi: float) -> PageImage:

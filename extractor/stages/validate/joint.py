@@ -40,6 +40,8 @@ _log = logging.getLogger(__name__)
 Number = int | float
 # Probability floor of any option (keeps −log finite).
 _P_MIN = 1e-9
+# Seconds a solve may take (a document's programme takes milliseconds; this only bounds a freak).
+_TIME_LIMIT = 10.0
 # Margins are computed up to this many nats; a larger one is reported as this.
 MARGIN_CAP = 6.0
 
@@ -173,7 +175,13 @@ class _Problem:
         if forbid is not None:
             fid, k = forbid
             upper[self.index[("z", fid, k)] if k is not None else self.index[("o", fid)]] = 0
-        result = milp(self.cost, constraints=self._constraints, integrality=np.ones(n), bounds=Bounds(np.zeros(n), upper))
+        result = milp(
+            self.cost,
+            constraints=self._constraints,
+            integrality=np.ones(n),
+            bounds=Bounds(np.zeros(n), upper),
+            options={"time_limit": _TIME_LIMIT},
+        )
         if result.x is None:
             return None
         return self._solution(np.round(result.x))
@@ -224,7 +232,9 @@ class _Problem:
         return float(self.cost[self.index[("z", fid, k)] if k is not None else self.index[("o", fid)]])
 
     def _cheapest(self, fid: str) -> float:
-        return float(min(self.cost[self.index[("z", fid, k)]] for k in range(len(self.options[fid]))))
+        """The least a field can cost: its likeliest reading, or "none of them"."""
+        return float(min([self.cost[self.index[("z", fid, k)]] for k in range(len(self.options[fid]))]
+                         + [self.cost[self.index[("o", fid)]]]))
 
 
 # Start of the reason given to a field whose reading does not win by the decision margin.
