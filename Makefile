@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml Makefile
 	bash scripts/system-deps.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test,service,e5]'
+	$(BIN)/pip install -q -e '.[test,service,e5,bench]'
 	touch $(STAMP)
 
 system-deps:

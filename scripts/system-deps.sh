@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# System packages the project needs: CJK fonts (rendering synthetic reports), Pango (WeasyPrint)
-# and Chromium (the reviewer page's browser test, driven by Playwright).
+# System packages the project needs: CJK fonts (rendering synthetic reports), Pango (WeasyPrint),
+# Chromium (the reviewer page's browser test, driven by Playwright) and libGL (the full
+# opencv-python that Augraphy, the bench's second scan simulator, installs beside the headless one).
 # Installs them with apt-get when run as root on Debian/Ubuntu; otherwise says what is missing.
 set -euo pipefail
 
 packages=(fonts-noto-cjk fonts-wqy-zenhei fonts-wqy-microhei fonts-arphic-uming fonts-arphic-ukai
-          libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 chromium)
+          libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 chromium libgl1 libglib2.0-0)
 
 missing=()
 for p in "${packages[@]}"; do
