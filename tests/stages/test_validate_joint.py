@@ -106,3 +106,13 @@ def test_a_reading_beside_ones_that_are_none_of_their_readings_keeps_its_own_sma
     decoding = decode_jointly(row, unsure | {"b": [(11, 0.33), (61, 0.29)]}, {"t": 15})
     assert all(decoding.choices[f].index is None for f in "acde")
     assert decoding.choices["b"].margin == pytest.approx(0.141, abs=1e-3)
+
+
+def test_a_value_no_identity_checks_needs_a_clearer_win():
+    # 行政许可 decisions read 1 (0.9) or 7 (0.09): 2.3 nats, enough for a value the identities
+    # check, not for one they do not (section 二): its reading is all there is.
+    readings = _scanned({"active.licensing.decisions": [(1, 0.9), (7, 0.09)],
+                         "apply.granted.natural_person": [(9, 0.9), (6, 0.09)]})
+    fields, _ = ValidateStage().predict(_T, readings)
+    assert fields["active.licensing.decisions"].status is FieldStatus.FLAGGED
+    assert fields["apply.granted.natural_person"].status is FieldStatus.AUTO

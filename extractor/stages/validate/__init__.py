@@ -101,6 +101,11 @@ class ValidateOptions(BaseModel):
         "a reading up to this much less probable than the most probable one is chosen when it alone makes the "
         "identities hold",
     )
+    unchecked_margin: float = Field(
+        4.0,
+        description="the decision margin of a value in no identity (section 二's): its reading is the only "
+        "evidence of it, so it needs a clearer win (development sets: misreads of such values won by 2.1-2.8)",
+    )
     prose_weight: float = Field(
         3.0,
         description="nats by which a scanned value cell's reading that the report's prose states is made likelier "
@@ -157,6 +162,7 @@ class ValidateStage:
             self.options.broken_identity_cost,
             stated,
             self.options.prose_weight,
+            self.options.unchecked_margin,
         )
         flag_shared_cells(fields)
         derive_blank_totals(template, fields)

@@ -254,6 +254,7 @@ def choose_readings(
     broken_cost: float,
     stated: Mapping[str, set[Number]] | None = None,
     prose_weight: float = 3.0,
+    unchecked_margin: float | None = None,
 ) -> JointDecoding:
     """Set every field that has readings over the value alphabet to the reading the joint
     decoding chose, with its confidence, and flag it unless it wins by `decision_margin`.
@@ -267,7 +268,10 @@ def choose_readings(
         label_confidence: field id -> how surely its row and column labels matched, in [0, 1].
         stated: field id -> the values the report's prose states for it: a second, independent
             reading, which makes a reading that agrees with it `prose_weight` nats likelier.
+        unchecked_margin: the margin a field in no identity, whose value the prose does not state,
+            needs (None: `decision_margin`): its reading is the only evidence of its value.
     """
+    in_identities = {f for i in template.identities for f in i.fields}
     plausible = {
         fid: _with_prose([o for o in opts if not value_problem(template, fid, o[0])], (stated or {}).get(fid), prose_weight)
         for fid, opts in options.items()
@@ -300,7 +304,10 @@ def choose_readings(
         margin = float(choice.margin)
         field.margin = round(margin, 3)
         field.confidence = round(label_confidence.get(fid, 1.0) / (1.0 + math.exp(-margin)), 4)
-        if margin < decision_margin:
+        # The prose's statement of a number checks it as an identity would.
+        checked = fid in in_identities or fid in (stated or {})
+        needed = decision_margin if checked or unchecked_margin is None else unchecked_margin
+        if margin < needed:
             if choice.runner_up is not None and choice.runner_up != value:
                 field.suggestion = choice.runner_up
             rival = "" if choice.runner_up is None else f"; next: {_fmt(choice.runner_up)}"
