@@ -65,20 +65,22 @@ def _scanned(options: dict[str, list[tuple[int, float]]]) -> list[FieldReading]:
         opts = options.get(fid, [(_NINE.get(fid, 0), 0.999)])
         out.append(FieldReading(
             field_id=fid, value=opts[0][0], raw=str(opts[0][0]), page=1, bbox=BBox(x1=20 * i, y1=0, x2=20 * i + 9, y2=9),
-            text_score=0.9, match_score=1.0, options=[(v, p, str(v)) for v, p in opts],
+            text_score=0.9, match_score=1.0, options=[(v, p, str(v)) for v, p in opts], whole_value=opts[0][0],
         ))
     return out
 
 
-def test_the_stage_takes_the_reading_the_identities_choose_and_accepts_it_when_the_margin_is_clear():
+def test_the_stage_takes_the_reading_the_identities_choose():
     # The 9 of 予以公开/自然人 was read 6 (0.55) before 9 (0.4): the row and the column say 9.
-    # The field is 9 without review, with a note of what was read; nothing else is flagged.
+    # The field is 9, with a note of what was read; nothing else is flagged. It still goes to
+    # review: its whole-vocabulary reading (6) disagrees with the value chosen.
     fields, checks = ValidateStage().predict(_T, _scanned({"apply.granted.natural_person": [(6, 0.55), (9, 0.4)]}))
     cell = fields["apply.granted.natural_person"]
-    assert (cell.value, cell.status) == (9, FieldStatus.AUTO)
+    assert (cell.value, cell.status) == (9, FieldStatus.FLAGGED)
     assert any(r.startswith("identity-chosen") for r in cell.reasons)
+    assert any(r.startswith("the cell's two readings disagree") for r in cell.reasons)
     assert all(c.ok for c in checks)
-    assert [fid for fid, f in fields.items() if f.status is FieldStatus.FLAGGED] == []
+    assert [fid for fid, f in fields.items() if f.status is FieldStatus.FLAGGED] == ["apply.granted.natural_person"]
 
 
 def test_an_unsure_reading_outside_every_identity_is_flagged_with_the_next_one_suggested():
@@ -90,10 +92,13 @@ def test_an_unsure_reading_outside_every_identity_is_flagged_with_the_next_one_s
 
 
 def test_the_prose_is_a_second_reading_of_a_number_it_states():
-    # The same unsure reading, and the prose says 行政许可 7件: 7 is chosen and accepted.
+    # The same unsure reading, and the prose says 行政许可 7件: 7 is chosen and accepted (the
+    # whole-vocabulary reading said 7 too).
     page = PageRecord(index=0, width=1000, height=1400, dpi=200, tables=[],
                       tokens=[TextToken(text="本年度处理行政许可事项7件。", bbox=BBox(x1=10, y1=10, x2=900, y2=40))])
-    fields, _ = ValidateStage().predict(_T, _scanned({"active.licensing.decisions": [(1, 0.6), (7, 0.35)]}), [page])
+    readings = _scanned({"active.licensing.decisions": [(1, 0.6), (7, 0.35)]})
+    next(r for r in readings if r.field_id == "active.licensing.decisions").whole_value = 7
+    fields, _ = ValidateStage().predict(_T, readings, [page])
     assert (fields["active.licensing.decisions"].value, fields["active.licensing.decisions"].status) == (7, FieldStatus.AUTO)
 
 

@@ -28,6 +28,9 @@ class FieldReading:
     # was read otherwise (text layer, shape, labels) or none of its readings is a value.
     options: list[tuple[int | float, float, str]] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)  # how the cell was read (not reasons to flag)
+    # The value the whole-vocabulary reading gives, where it is a clean printed value (None when
+    # it is not a number or has marks around it): a second decoding of the same cell.
+    whole_value: int | float | None = None
 
 
 def reading_from_cell(
@@ -64,6 +67,7 @@ def reading_from_cell(
         notes=[n for n in (*notes, merged_note(cell.merged_text)) if n],
         options=options,
         evidence=evidence,
+        whole_value=parsed.value if parsed.note is None else None,
     )
 
 

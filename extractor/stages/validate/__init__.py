@@ -163,6 +163,7 @@ class ValidateStage:
             stated,
             self.options.prose_weight,
             self.options.unchecked_margin,
+            {fid: r.whole_value for fid, r in best.items()},
         )
         flag_shared_cells(fields)
         derive_blank_totals(template, fields)
@@ -205,7 +206,7 @@ class ValidateStage:
             if r.value is None:
                 status = FieldStatus.FLAGGED
                 reasons.append("value could not be read")
-            elif confidence < self.options.review_threshold and fid not in jointly:
+            elif confidence < self.options.review_threshold:
                 status = FieldStatus.FLAGGED
                 reasons.append(f"{LOW_CONFIDENCE} {confidence:.2f}")
             elif r.notes and not r.derived:

@@ -241,6 +241,8 @@ class _Problem:
 LOW_MARGIN = "reading not sure"
 # Start of the note on a field whose reading the identities chose over its most probable one.
 IDENTITY_CHOSEN = "identity-chosen"
+# Reason of a field whose value-alphabet and whole-vocabulary readings disagree.
+READINGS_DISAGREE = "the cell's two readings disagree"
 # Reason of a field none of whose readings fits the identities.
 BEYOND_READINGS = "none of the readings fits the identities: misread"
 
@@ -255,6 +257,7 @@ def choose_readings(
     stated: Mapping[str, set[Number]] | None = None,
     prose_weight: float = 3.0,
     unchecked_margin: float | None = None,
+    whole_values: Mapping[str, Number | None] | None = None,
 ) -> JointDecoding:
     """Set every field that has readings over the value alphabet to the reading the joint
     decoding chose, with its confidence, and flag it unless it wins by `decision_margin`.
@@ -270,6 +273,8 @@ def choose_readings(
             reading, which makes a reading that agrees with it `prose_weight` nats likelier.
         unchecked_margin: the margin a field in no identity, whose value the prose does not state,
             needs (None: `decision_margin`): its reading is the only evidence of its value.
+        whole_values: field id -> the value its whole-vocabulary reading gives (None: none). A
+            chosen value that differs is flagged: two decodings of one cell disagree.
     """
     in_identities = {f for i in template.identities for f in i.fields}
     plausible = {
@@ -303,6 +308,12 @@ def choose_readings(
             field.value, field.raw = value, text
         margin = float(choice.margin)
         field.margin = round(margin, 3)
+        whole = (whole_values or {}).get(fid, value)
+        if whole is None or abs(whole - value) > 1e-9:
+            # On scans we were not tuned on, most misreads the margin let through were cells whose
+            # two decodings disagreed: a person decides, shown both.
+            _flag(field, f"{READINGS_DISAGREE}: {text!r} over the value alphabet, "
+                         f"{'not a clean value' if whole is None else _fmt(whole)} over the whole vocabulary")
         field.confidence = round(label_confidence.get(fid, 1.0) / (1.0 + math.exp(-margin)), 4)
         # The prose's statement of a number checks it as an identity would.
         checked = fid in in_identities or fid in (stated or {})
