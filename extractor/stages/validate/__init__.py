@@ -29,6 +29,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from extractor.datamodel import CheckResult, FieldStatus, FieldValue, PageRecord
 from extractor.stages.assemble import FieldReading
 from extractor.stages.validate.identities import check_identities, derive_blank_totals, field_values
+from extractor.stages.validate.flags import flag
+from extractor.stages.validate.flags import format_number as _fmt
 from extractor.stages.validate.joint import choose_readings
 from extractor.stages.validate.narrative import ProseClaim, find_claims, prose_text
 from extractor.stages.validate.ranges import range_problems
@@ -150,8 +152,9 @@ class ValidateStage:
         best = self._best_readings(readings)
         options = {fid: r.options for fid, r in best.items() if r.options and r.value is not None and not r.derived}
         fields = self._fields(best, set(options))
+        claims = prose_claims(fields, pages) if pages else []
         stated: dict[str, set[int | float]] = defaultdict(set)
-        for claim in prose_claims(fields, pages) if pages else []:
+        for claim in claims:
             stated[claim.field_id].add(claim.stated)
         choose_readings(
             template,
@@ -172,7 +175,7 @@ class ValidateStage:
         checks = check_identities(template, field_values(fields))
         self._flag_identities(template, fields, checks)
         if pages:
-            checks += check_prose(template, fields, prose_claims(fields, pages))
+            checks += check_prose(template, fields, claims)
         for fid in template.fields:
             if fid not in fields:
                 fields[fid] = FieldValue(
@@ -364,19 +367,8 @@ def flag_totals_over_flagged_parts(template: Template, fields: Mapping[str, Fiel
             flag(total, f"{DERIVED_FROM_FLAGGED} {', '.join(doubtful)}")
 
 
-def flag(field: FieldValue, reason: str) -> None:
-    """Send a field to review with a reason; a reviewed field keeps its status."""
-    if field.status in (FieldStatus.AUTO, FieldStatus.DERIVED):
-        field.status = FieldStatus.FLAGGED
-    field.reasons.append(reason)
-
-
 def _agrees(template: Template, claim: ProseClaim, value: int | float) -> bool:
     definition = template.fields[claim.field_id]
     if definition.value_type is ValueType.DECIMAL:
         return abs(float(claim.stated) - float(value)) <= max(1e-6, _AMOUNT_REL_TOLERANCE * abs(float(value)))
     return abs(float(claim.stated) - float(value)) < 1e-6
-
-
-def _fmt(x: int | float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"

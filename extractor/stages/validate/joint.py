@@ -30,9 +30,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from extractor.datamodel import FieldStatus, FieldValue
+from extractor.datamodel import FieldValue
+from extractor.stages.validate.flags import flag as _flag
+from extractor.stages.validate.flags import format_number as _fmt
 from extractor.stages.validate.identities import TOTAL_PREFIXES
-from extractor.stages.validate.ranges import range_problems
 from extractor.templates import Identity, Template
 
 _log = logging.getLogger(__name__)
@@ -278,7 +279,7 @@ def choose_readings(
     """
     in_identities = {f for i in template.identities for f in i.fields}
     plausible = {
-        fid: _with_prose([o for o in opts if not value_problem(template, fid, o[0])], (stated or {}).get(fid), prose_weight)
+        fid: _with_prose([o for o in opts if not template.fields[fid].value_problem(o[0])], (stated or {}).get(fid), prose_weight)
         for fid, opts in options.items()
         if fid in fields
     }
@@ -338,18 +339,3 @@ def _with_prose(
     rest = max(1.0 - sum(p for _, p, _ in opts), 0.0)
     total = sum(p for _, p, _ in scaled) + rest
     return sorted(((v, p / total, t) for v, p, t in scaled), key=lambda o: -o[1])
-
-
-def value_problem(template: Template, fid: str, value: Number) -> str | None:
-    """What makes `value` implausible for field `fid`, or None."""
-    return range_problems(template, {fid: FieldValue(value=value)}).get(fid)
-
-
-def _flag(field: FieldValue, reason: str) -> None:
-    if field.status in (FieldStatus.AUTO, FieldStatus.DERIVED):
-        field.status = FieldStatus.FLAGGED
-    field.reasons.append(reason)
-
-
-def _fmt(x: Number) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"

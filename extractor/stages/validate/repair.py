@@ -12,6 +12,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from extractor.stages.validate.flags import format_number as _fmt
 from extractor.templates import Identity, Template, ValueType
 
 _log = logging.getLogger(__name__)
@@ -87,10 +88,6 @@ def describe_misread(printed: Number, implied: Number) -> str:
 
 def _digits(x: Number) -> str:
     return _fmt(x).lstrip("-")
-
-
-def _fmt(x: Number) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 def _holds(identity: Identity, values: Mapping[str, Number | None]) -> bool | None:
