@@ -124,10 +124,22 @@ def inprocess_values(pdfs: list[Path]) -> dict[str, dict[str, float | None]]:
     return out
 
 
+def uploader_token(sessions, email: str) -> str:
+    """An API token of a new uploader account (every route needs credentials; an uploader sees its own batches)."""
+    from extractor.review.accounts import create_user, issue_token
+    from extractor.storage import UserRole
+
+    with sessions() as session:
+        uploader = create_user(session, email, "correct horse 1", UserRole.UPLOADER)
+        _, token = issue_token(session, uploader, email)
+        session.commit()
+    return token
+
+
 @pytest.fixture
 def helpers():
     """The helpers above, for test modules (test files cannot import conftest under importlib)."""
     from types import SimpleNamespace
 
     return SimpleNamespace(make_reports=make_reports, zip_files=zip_files, wait_finished=wait_finished,
-                           inprocess_values=inprocess_values)
+                           inprocess_values=inprocess_values, uploader_token=uploader_token)

@@ -34,14 +34,8 @@ def test_uploaded_archive_is_processed_and_exported_as_the_truth(service_env, se
         "notes.txt": b"not a report, just notes\n",
         "broken.pdf": b"%PDF-1.4\n this is not really a PDF",
     })
-    from extractor.review.accounts import create_user, issue_token
-    from extractor.storage import UserRole
-
-    with sessions() as session:
-        uploader = create_user(session, "bulk-uploader@example.org", "correct horse 1", UserRole.UPLOADER)
-        _, token = issue_token(session, uploader, "bulk test")
-        session.commit()
     # Every route needs credentials; an uploader sees the batch it submitted.
+    token = helpers.uploader_token(sessions, "bulk-uploader@example.org")
     client = TestClient(create_app(), headers={"Authorization": f"Bearer {token}"})
     with archive.open("rb") as fh:
         response = client.post("/batches", files={"file": ("upload.zip", fh, "application/zip")})

@@ -22,14 +22,7 @@ def test_an_archive_of_html_docx_and_ofd_reports_is_processed_like_pdfs(service_
     made = {level: render_document(f"r-{level}", tmp_path / "made", 600 + i, "gov-2021", level, html_encoding="gbk")
             for i, level in enumerate(("html", "docx", "ofd"))}
     archive = helpers.zip_files(tmp_path / "upload.zip", {f"web/{p.name}": p.read_bytes() for p in made.values()})
-    from extractor.review.accounts import create_user, issue_token
-    from extractor.storage import UserRole
-
-    with sessions() as session:
-        uploader = create_user(session, "formats-uploader@example.org", "correct horse 1", UserRole.UPLOADER)
-        _, token = issue_token(session, uploader, "formats test")
-        session.commit()
-    # Every route needs credentials; an uploader sees the batch it submitted.
+    token = helpers.uploader_token(sessions, "formats-uploader@example.org")
     client = TestClient(create_app(), headers={"Authorization": f"Bearer {token}"})
     with archive.open("rb") as fh:
         response = client.post("/batches", files={"file": ("upload.zip", fh, "application/zip")})
