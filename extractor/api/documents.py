@@ -32,4 +32,6 @@ def get_document(document_id: int, user: CurrentUser,
         # Its name in a batch the caller sees: another batch's file names are not theirs to read.
         query = query.where(BatchDocument.batch_id.in_(allowed))
     item = session.scalars(query).first()
-    return stored_result(session, doc, item.item_id if item else None, item.source if item else None)
+    # As that batch sees it: its own review, when it made one.
+    return stored_result(session, doc, item.item_id if item else None, item.source if item else None,
+                         batch_id=item.batch_id if item else None)

@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -57,6 +57,7 @@ from extractor.review.queue import (
 from extractor.review.views import DocumentView, ReviewItemOut, document_view, item_out
 from extractor.settings import Settings
 from extractor.storage import ApiToken, Batch, ContentStore, Document, FieldRow, PageRow, ReviewItem, User, UserRole
+from extractor.storage.review_view import view_of
 
 _log = logging.getLogger(__name__)
 
@@ -238,7 +239,7 @@ def post_decision(item_id: int, decision: Decision, user: CurrentUser, session: 
     acquire_lease(session, item.document_id, user, settings.review.lease_seconds)
     session.commit()
     document = session.get(Document, item.document_id)
-    return DecisionOut(item=item_out(session, item), document=document_view(session, document),
+    return DecisionOut(item=item_out(session, item), document=document_view(session, document, item.batch_id),
                        progress=queue_progress(session, item.batch_id))
 
 
@@ -249,7 +250,8 @@ def crop(item_id: int, user: CurrentUser, session: DbSession,
     """The page around the item's cell, the cell outlined, rendered from the stored file."""
     item = _visible_item(session, user, item_id)
     row = session.scalar(
-        select(FieldRow).where(FieldRow.document_id == item.document_id, FieldRow.field_id == item.field_id)
+        select(FieldRow).where(FieldRow.document_id == item.document_id, FieldRow.field_id == item.field_id,
+                               FieldRow.batch_id == view_of(session, item.document_id, item.batch_id))
     )
     if row is None or row.page is None or row.bbox is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "the field was not located on a page")
@@ -265,9 +267,17 @@ def crop(item_id: int, user: CurrentUser, session: DbSession,
 
 
 @router.get("/api/documents/{document_id}/view", response_model=DocumentView)
-def view_document(document_id: int, user: CurrentUser, session: DbSession) -> DocumentView:
-    """The document laid out as its template's tables, with the status of every check."""
-    return document_view(session, require_document(session, user, document_id))
+def view_document(document_id: int, user: CurrentUser, session: DbSession,
+                  batch: Annotated[str | None, Query(description="as this batch reviewed it")] = None) -> DocumentView:
+    """The document laid out as its template's tables, with the status of every check.
+
+    With `batch` (one of the caller's batches holding the document): that batch's reviewed
+    values; without it, the values as the pipeline read them.
+    """
+    document = require_document(session, user, document_id)
+    if batch is not None:
+        require_batch(session, user, batch)
+    return document_view(session, document, batch)
 
 
 @router.post("/api/users", response_model=UserOut, status_code=status.HTTP_201_CREATED)

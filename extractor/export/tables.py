@@ -38,7 +38,8 @@ def batch_results(session: Session, batch_id: str, selection: Selection = Select
     results = []
     for item in items:
         doc: Document = item.document
-        result = stored_result(session, doc, item.item_id, item.source)
+        # The batch's own review: another batch's corrections to the same file do not count here.
+        result = stored_result(session, doc, item.item_id, item.source, batch_id=batch_id)
         result.document.sha256 = doc.sha256
         result.document.pages = doc.pages
         if selection is Selection.REVIEWED and not _fully_reviewed(doc, result):

@@ -115,19 +115,30 @@ def issue_token(session: Session, user: User, name: str = "") -> tuple[int, str]
     return row.id, token
 
 
+# How stale a token's recorded last use may be (it is written at most this often).
+_LAST_USE_PRECISION = dt.timedelta(minutes=1)
+
+
 def user_for_token(session: Session, token: str) -> User:
     """The active user owning an unrevoked token (its last use is recorded).
 
     Raises:
         AuthError: unknown or revoked token, or a disabled account.
     """
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(token)))
-    if row is None or row.revoked_at is not None:
+    found = session.execute(
+        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == _sha256(token))
+    ).first()
+    if found is None or found[0].revoked_at is not None:
         raise AuthError("unknown or revoked token")
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
+    row, user = found
+    if not user.active:
         raise AuthError("account disabled")
-    row.last_used_at = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.UTC)
+    last = row.last_used_at
+    if last is None or (last if last.tzinfo else last.replace(tzinfo=dt.UTC)) < now - _LAST_USE_PRECISION:
+        # At most one write a minute per token: 200 concurrent requests with one token each wrote
+        # the same row, one after the other under its lock.
+        row.last_used_at = now
     return user
 
 
@@ -151,6 +162,17 @@ def assign(session: Session, batch_id: str, user: User) -> None:
     if exists is None:
         session.add(BatchAssignment(batch_id=batch_id, user_id=user.id))
         session.flush()
+
+
+def may_see_batch(session: Session, user: User, batch: Batch) -> bool:
+    """Whether `user` may see and review `batch` (the question of :func:`visible_batches` for one batch,
+    in at most one query)."""
+    if user.role == UserRole.ADMIN.value or (batch.owner_id is not None and batch.owner_id == user.id):
+        return True
+    return session.scalar(
+        select(BatchAssignment.id).where(BatchAssignment.batch_id == batch.id, BatchAssignment.user_id == user.id)
+        .limit(1)
+    ) is not None
 
 
 def visible_batches(session: Session, user: User) -> list[str] | None:

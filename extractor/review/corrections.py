@@ -12,6 +12,7 @@ from extractor.datamodel import FieldStatus
 from extractor.stages.validate import BROKEN_IDENTITY, NARRATIVE_PREFIX, check_identities
 from extractor.stages.validate.repair import suggest_repairs
 from extractor.storage import CheckRow, Correction, Document, FieldRow, ReviewItem, ReviewState, User
+from extractor.storage.review_view import copy_for_batch
 from extractor.templates import get_template
 from extractor.review.prose import recheck_prose
 from extractor.review.queue import holds_lease, sync_document
@@ -36,8 +37,11 @@ def decide(session: Session, user: User, item: ReviewItem, value: float | None, 
     if not holds_lease(session, item.document_id, user):
         raise LeaseLost(f"document {item.document_id} is not leased to {user.email}")
     document = session.get(Document, item.document_id)
+    # The decision changes the item's batch's copy only (made on its first decision).
+    copy_for_batch(session, item.document_id, item.batch_id)
     row = session.scalar(
-        select(FieldRow).where(FieldRow.document_id == item.document_id, FieldRow.field_id == item.field_id)
+        select(FieldRow).where(FieldRow.document_id == item.document_id, FieldRow.batch_id == item.batch_id,
+                               FieldRow.field_id == item.field_id)
     )
     if document is None or row is None:
         raise ValueError(f"no field {item.field_id} on document {item.document_id}")
@@ -47,7 +51,7 @@ def decide(session: Session, user: User, item: ReviewItem, value: float | None, 
     kind = "confirm" if value is None or row.value == new else "correct"
     now = dt.datetime.now(dt.UTC)
     correction = Correction(
-        document_id=document.id, field_id=row.field_id, old_value=row.value, new_value=new, user_id=user.id,
+        document_id=document.id, batch_id=item.batch_id, field_id=row.field_id, old_value=row.value, new_value=new, user_id=user.id,
         note=reason or "; ".join(row.reasons or []), created_at=now, kind=kind, old_status=row.status,
         raw=row.raw, page=row.page, bbox=row.bbox,
     )
@@ -57,12 +61,14 @@ def decide(session: Session, user: User, item: ReviewItem, value: float | None, 
     row.reasons = [*(row.reasons or []), f"{kind}ed by {user.email}"]
     item.state, item.closed_at, item.closed_by = ReviewState.DONE.value, now, user.id
     session.flush()
-    revalidate(session, document)
+    revalidate(session, document, item.batch_id)
     return correction
 
 
-def revalidate(session: Session, document: Document) -> None:
-    """Re-check the identities and the prose of a document on its current values (does not commit).
+def revalidate(session: Session, document: Document, batch_id: str) -> None:
+    """Re-check the identities and the prose of a document on batch `batch_id`'s values (does not commit).
+
+    Works on the batch's copy (``storage.review_view``), made here when the batch has none yet.
 
     Steps:
         1. Identity check rows are rebuilt.
@@ -75,14 +81,17 @@ def revalidate(session: Session, document: Document) -> None:
     if document.template is None:
         return
     template = get_template(document.template)
-    rows = {r.field_id: r for r in session.scalars(select(FieldRow).where(FieldRow.document_id == document.id))}
+    copy_for_batch(session, document.id, batch_id)
+    rows = {r.field_id: r for r in session.scalars(
+        select(FieldRow).where(FieldRow.document_id == document.id, FieldRow.batch_id == batch_id))}
     values = {fid: r.value for fid, r in rows.items()}
     checks = check_identities(template, values)
     session.execute(
-        delete(CheckRow).where(CheckRow.document_id == document.id, CheckRow.identity.not_like(f"{NARRATIVE_PREFIX}%"))
+        delete(CheckRow).where(CheckRow.document_id == document.id, CheckRow.batch_id == batch_id,
+                               CheckRow.identity.not_like(f"{NARRATIVE_PREFIX}%"))
     )
     for check in checks:
-        session.add(CheckRow(document_id=document.id, identity=check.identity, ok=check.ok,
+        session.add(CheckRow(document_id=document.id, batch_id=batch_id, identity=check.identity, ok=check.ok,
                              fields=list(check.fields), detail=check.detail))
     broken = {c.identity: c for c in checks if not c.ok}
     for row in rows.values():
@@ -102,13 +111,13 @@ def revalidate(session: Session, document: Document) -> None:
             if row.status in (FieldStatus.AUTO.value, FieldStatus.DERIVED.value):
                 row.status = FieldStatus.FLAGGED.value
             row.reasons = [*(row.reasons or []), note]
-    recheck_prose(session, document, template, rows)
+    recheck_prose(session, document, template, rows, batch_id)
     suggestions = {r.field_id: r.implied for r in suggest_repairs(template, values)}
     for fid, row in rows.items():
         if row.status != FieldStatus.REVIEWED.value:
             row.suggestion = float(suggestions[fid]) if fid in suggestions else None
     session.flush()
-    sync_document(session, document)
+    sync_document(session, document, batch_id)
 
 
 def _check_type(template_id: str | None, field_id: str, value: float) -> None:

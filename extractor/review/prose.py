@@ -27,8 +27,9 @@ _log = logging.getLogger(__name__)
 PROSE_AGREES = "prose agrees after review"
 
 
-def recheck_prose(session: Session, document: Document, template: Template, rows: dict[str, FieldRow]) -> None:
-    """Rebuild the document's prose checks on its current values and flag what they contradict.
+def recheck_prose(session: Session, document: Document, template: Template, rows: dict[str, FieldRow],
+                  batch_id: str) -> None:
+    """Rebuild the prose checks of batch `batch_id`'s copy on its current values and flag what they contradict.
 
     Steps:
         1. The kept claims are checked against the current values; the ``narrative.*`` check
@@ -45,7 +46,7 @@ def recheck_prose(session: Session, document: Document, template: Template, rows
     claims = stored_claims(document)
     if claims is None:
         return
-    narrative = CheckRow.identity.like(f"{NARRATIVE_PREFIX}%")
+    narrative = CheckRow.identity.like(f"{NARRATIVE_PREFIX}%") & (CheckRow.batch_id == batch_id)
     was_broken = {
         fid
         for check in session.scalars(select(CheckRow).where(CheckRow.document_id == document.id, narrative))
@@ -56,7 +57,7 @@ def recheck_prose(session: Session, document: Document, template: Template, rows
     checks = check_prose(template, fields, claims)
     session.execute(delete(CheckRow).where(CheckRow.document_id == document.id, narrative))
     for check in checks:
-        session.add(CheckRow(document_id=document.id, identity=check.identity, ok=check.ok,
+        session.add(CheckRow(document_id=document.id, batch_id=batch_id, identity=check.identity, ok=check.ok,
                              fields=list(check.fields), detail=check.detail))
     broken = {fid for check in checks if not check.ok for fid in check.fields}
     for fid in {fid for check in checks for fid in check.fields}:
@@ -68,15 +69,16 @@ def recheck_prose(session: Session, document: Document, template: Template, rows
         row.reasons = reasons
         if row.status != FieldStatus.REVIEWED.value:
             row.status = field.status.value
-        elif fid in broken and _last_decision(session, document.id, fid) == "correct":
+        elif fid in broken and _last_decision(session, document.id, fid, batch_id) == "correct":
             row.status = FieldStatus.FLAGGED.value
 
 
-def _last_decision(session: Session, document_id: int, field_id: str) -> str | None:
-    """Kind of the latest review decision on a field (confirm | correct); None without one."""
+def _last_decision(session: Session, document_id: int, field_id: str, batch_id: str) -> str | None:
+    """Kind of the latest review decision on a field in a batch (confirm | correct); None without one."""
     return session.scalar(
         select(Correction.kind)
-        .where(Correction.document_id == document_id, Correction.field_id == field_id)
+        .where(Correction.document_id == document_id, Correction.field_id == field_id,
+               Correction.batch_id == batch_id)
         .order_by(Correction.id.desc())
         .limit(1)
     )

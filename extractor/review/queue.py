@@ -1,9 +1,11 @@
 """The review queue in the database: items per doubtful field, ordered by batch and priority,
 handed out under a per-document lease so two reviewers never work on one document at once.
 
-Items are built lazily from the stored fields: a document whose result changed since its items
-were built (``documents.review_hash != finish_hash``) is synced when its batch's queue is read,
-so the workers need not know about review at all.
+Items are built lazily from the stored fields: a document whose result changed since the batch's
+items were built (``batch_documents.review_hash != documents.finish_hash``) is synced when that
+batch's queue is read, so the workers need not know about review at all. Items, decisions and
+the reviewed values belong to one batch (``storage.review_view``): a document held by two
+batches is reviewed in each on its own.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import datetime as dt
 import logging
 
 from pydantic import BaseModel
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -29,6 +31,7 @@ from extractor.storage import (
     ReviewState,
     User,
 )
+from extractor.storage.review_view import view_fields
 from extractor.review.accounts import visible_batches
 
 _log = logging.getLogger(__name__)
@@ -58,20 +61,18 @@ def priority(row: FieldRow) -> int | None:
     return 3
 
 
-def sync_document(session: Session, document: Document) -> None:
-    """Bring a document's items in line with its fields (does not commit).
+def sync_document(session: Session, document: Document, batch_id: str) -> None:
+    """Bring a document's items in batch `batch_id` in line with the fields that batch sees (does not commit).
 
     A field that needs review gets a pending item (a closed one is reopened when a new result
     flagged the field again); a pending item whose field no longer needs review is resolved.
+    Each batch holding the document has items of its own: a decision in one leaves the others'
+    queues, fields and exports as they were.
     """
-    batch_id = session.scalar(
-        select(BatchDocument.batch_id).where(BatchDocument.document_id == document.id).order_by(BatchDocument.id)
-    )
-    if batch_id is None:
-        return
-    items = {i.field_id: i for i in session.scalars(select(ReviewItem).where(ReviewItem.document_id == document.id))}
+    items = {i.field_id: i for i in session.scalars(
+        select(ReviewItem).where(ReviewItem.document_id == document.id, ReviewItem.batch_id == batch_id))}
     now = dt.datetime.now(dt.UTC)
-    for row in session.scalars(select(FieldRow).where(FieldRow.document_id == document.id)):
+    for row in view_fields(session, document.id, batch_id):
         rank = priority(row)
         item = items.get(row.field_id)
         if rank is None:
@@ -83,7 +84,9 @@ def sync_document(session: Session, document: Document) -> None:
             item.priority = rank
             if item.state != ReviewState.PENDING.value and row.status != FieldStatus.REVIEWED.value:
                 item.state, item.closed_at, item.closed_by = ReviewState.PENDING.value, None, None
-    document.review_hash = document.finish_hash
+    session.execute(update(BatchDocument).where(BatchDocument.batch_id == batch_id,
+                                                BatchDocument.document_id == document.id)
+                    .values(review_hash=document.finish_hash))
     session.flush()
 
 
@@ -95,12 +98,12 @@ def refresh_queue(session: Session, batch_id: str) -> int:
         .where(
             BatchDocument.batch_id == batch_id,
             Document.state == DocumentState.DONE.value,
-            (Document.review_hash.is_(None)) | (Document.review_hash != Document.finish_hash),
+            (BatchDocument.review_hash.is_(None)) | (BatchDocument.review_hash != Document.finish_hash),
         )
         .distinct()
     ).all()
     for document in stale:
-        sync_document(session, document)
+        sync_document(session, document, batch_id)
     return len(stale)
 
 

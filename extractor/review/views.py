@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from extractor.datamodel import CheckResult
-from extractor.storage import BatchDocument, CheckRow, Document, FieldRow, ReviewItem, ReviewLease
+from extractor.storage import BatchDocument, Document, FieldRow, ReviewItem, ReviewLease
+from extractor.storage.review_view import view_checks, view_fields, view_of
 from extractor.storage.results import stored_number
 from extractor.templates import get_template
 
@@ -80,7 +81,8 @@ class DocumentView(BaseModel):
 def item_out(session: Session, item: ReviewItem) -> ReviewItemOut:
     document = session.get(Document, item.document_id)
     row = session.scalar(
-        select(FieldRow).where(FieldRow.document_id == item.document_id, FieldRow.field_id == item.field_id)
+        select(FieldRow).where(FieldRow.document_id == item.document_id, FieldRow.field_id == item.field_id,
+                               FieldRow.batch_id == view_of(session, item.document_id, item.batch_id))
     )
     definition = get_template(document.template).fields[item.field_id]
     lease = session.get(ReviewLease, item.document_id, populate_existing=True)
@@ -96,12 +98,13 @@ def item_out(session: Session, item: ReviewItem) -> ReviewItemOut:
     )
 
 
-def document_view(session: Session, document: Document) -> DocumentView:
-    """The document's fields laid out as the template's tables, and its checks."""
-    rows = {r.field_id: r for r in session.scalars(select(FieldRow).where(FieldRow.document_id == document.id))}
+def document_view(session: Session, document: Document, batch_id: str | None = None) -> DocumentView:
+    """The document's fields laid out as the template's tables, and its checks, as batch `batch_id`
+    sees them (its reviewed copy when it has one; the machine's when None)."""
+    rows = {r.field_id: r for r in view_fields(session, document.id, batch_id)}
     checks = [
         CheckResult(identity=c.identity, ok=c.ok, fields=list(c.fields), detail=c.detail)
-        for c in session.scalars(select(CheckRow).where(CheckRow.document_id == document.id).order_by(CheckRow.id))
+        for c in view_checks(session, document.id, batch_id)
     ]
     tables: list[TableOut] = []
     if document.template:

@@ -93,6 +93,8 @@ class Batch(Base):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     # Bytes of the uploaded archive, counted against its owner's quota; None: not uploaded.
     upload_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    # When the reconciler last queued its ingest again (a dispatch that failed, a lost message).
+    requeued_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     items: Mapped[list[BatchDocument]] = relationship(back_populates="batch", cascade="all, delete-orphan")
     input_errors: Mapped[list[InputErrorRow]] = relationship(back_populates="batch", cascade="all, delete-orphan")
@@ -120,7 +122,7 @@ class Document(Base):
     result: Mapped[dict | None] = mapped_column(JsonType)
     # Hash of the page inputs the stored result was assembled from; a rerun with the same hash returns.
     finish_hash: Mapped[str | None] = mapped_column(String(64))
-    # finish_hash of the result the review items were built from; None: not queued yet.
+    # Unused since review items belong to batches (BatchDocument.review_hash); kept for old rows.
     review_hash: Mapped[str | None] = mapped_column(String(64))
     # Numbers the report's prose states for fields ([{field_id, stated, clause}], the validate
     # stage's ProseClaim), kept so a review re-runs the prose check on corrected values;
@@ -129,6 +131,10 @@ class Document(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # When it was last queued again (reconciler, chord error callback); None: never.
+    requeued_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Times it was queued again after stalling; past CelerySettings.max_attempts it is failed.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     fields: Mapped[list[FieldRow]] = relationship(back_populates="document", cascade="all, delete-orphan")
     checks: Mapped[list[CheckRow]] = relationship(back_populates="document", cascade="all, delete-orphan")
@@ -147,6 +153,8 @@ class BatchDocument(Base):
     source: Mapped[str] = mapped_column(Text)  # for people: 'batch.zip!2024/a.pdf'
     # Item id of the first copy of the same bytes within this batch; None for the first copy.
     duplicate_of: Mapped[str | None] = mapped_column(Text)
+    # The document's finish_hash when this batch's review items were last built from it; None: not yet.
+    review_hash: Mapped[str | None] = mapped_column(String(64))
 
     batch: Mapped[Batch] = relationship(back_populates="items")
     document: Mapped[Document] = relationship()
@@ -188,10 +196,13 @@ class FieldRow(Base):
     """One field value of a document: the dataset cell, with its source and status."""
 
     __tablename__ = "fields"
-    __table_args__ = (UniqueConstraint("document_id", "field_id"),)
+    __table_args__ = (UniqueConstraint("document_id", "batch_id", "field_id", name="uq_fields_document_batch_field"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    # "" (storage.review_view.MACHINE): the pipeline's value, seen by every batch without a copy;
+    # a batch id: that batch's reviewed copy (a review belongs to the batch it was made in).
+    batch_id: Mapped[str] = mapped_column(String(32), default="", server_default="")
     field_id: Mapped[str] = mapped_column(String(200))
     value: Mapped[float | None] = mapped_column(Float)  # counts are exact in a double up to 2**53
     raw: Mapped[str | None] = mapped_column(Text)
@@ -213,6 +224,8 @@ class CheckRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    # As FieldRow.batch_id: "" the machine's check, a batch id that batch's copy.
+    batch_id: Mapped[str] = mapped_column(String(32), default="", server_default="")
     identity: Mapped[str] = mapped_column(String(200))
     ok: Mapped[bool] = mapped_column(Boolean)
     fields: Mapped[list] = mapped_column(JsonType, default=list)
@@ -229,6 +242,9 @@ class Correction(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    # The batch the decision was made in (it changes that batch's copy only); None: made before
+    # reviews belonged to batches.
+    batch_id: Mapped[str | None] = mapped_column(String(32))
     field_id: Mapped[str] = mapped_column(String(200))
     old_value: Mapped[float | None] = mapped_column(Float)
     new_value: Mapped[float | None] = mapped_column(Float)
@@ -286,15 +302,16 @@ class ReviewState(str, Enum):
 
 
 class ReviewItem(Base):
-    """A field of a document waiting for (or past) review; one per document and field."""
+    """A field of a document waiting for (or past) review in one batch; one per batch, document and field."""
 
     __tablename__ = "review_items"
-    __table_args__ = (UniqueConstraint("document_id", "field_id"), Index("ix_review_queue", "batch_id", "state", "priority"))
+    __table_args__ = (UniqueConstraint("batch_id", "document_id", "field_id", name="uq_review_items_batch_document_field"),
+                      Index("ix_review_queue", "batch_id", "state", "priority"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
     field_id: Mapped[str] = mapped_column(String(200))
-    # The batch whose queue holds the item: the first batch that listed the document.
+    # The batch whose queue holds the item; each batch holding the document has its own items.
     batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"))
     priority: Mapped[int] = mapped_column(Integer)  # lower first (extractor.review.queue.priority)
     state: Mapped[str] = mapped_column(String(16), default=ReviewState.PENDING.value)

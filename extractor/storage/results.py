@@ -21,6 +21,7 @@ from extractor.datamodel import (
 )
 from extractor.stages.validate import ProseClaim, prose_claims
 from extractor.storage.models import CheckRow, Document, DocumentState, FieldRow, PageRow
+from extractor.storage.review_view import MACHINE, refresh_copies, view_checks, view_fields
 from extractor.storage.upsert import insert_ignore
 
 _log = logging.getLogger(__name__)
@@ -108,16 +109,18 @@ def save_result(session: Session, document: Document, result: DocumentResult, fi
         pages: the page records it was assembled from; the numbers their prose states are kept
             so a review re-runs the prose check (None keeps none).
     """
+    machine = FieldRow.batch_id == MACHINE
     reviewed = {
         f.field_id
         for f in session.scalars(
-            select(FieldRow).where(FieldRow.document_id == document.id, FieldRow.status == FieldStatus.REVIEWED.value)
+            select(FieldRow).where(FieldRow.document_id == document.id, machine,
+                                   FieldRow.status == FieldStatus.REVIEWED.value)
         )
     }
     session.execute(
-        delete(FieldRow).where(FieldRow.document_id == document.id, FieldRow.field_id.not_in(reviewed))
+        delete(FieldRow).where(FieldRow.document_id == document.id, machine, FieldRow.field_id.not_in(reviewed))
     )
-    session.execute(delete(CheckRow).where(CheckRow.document_id == document.id))
+    session.execute(delete(CheckRow).where(CheckRow.document_id == document.id, CheckRow.batch_id == MACHINE))
     for field_id, value in result.fields.items():
         if field_id in reviewed:
             continue
@@ -157,6 +160,8 @@ def save_result(session: Session, document: Document, result: DocumentResult, fi
     else:
         document.state = DocumentState.DONE.value
         document.error = None
+    # Batches that reviewed the document take the new result but for the fields they decided.
+    refresh_copies(session, document.id, FieldStatus.REVIEWED.value)
 
 
 def mark_failed(session: Session, document: Document, error: str) -> None:
@@ -167,7 +172,7 @@ def mark_failed(session: Session, document: Document, error: str) -> None:
 
 
 def stored_result(session: Session, document: Document, item_id: str | None = None,
-                  source: str | None = None) -> DocumentResult:
+                  source: str | None = None, batch_id: str | None = None) -> DocumentResult:
     """The document's result as it stands now: stored meta and checks, fields as reviewed.
 
     Args:
@@ -175,19 +180,18 @@ def stored_result(session: Session, document: Document, item_id: str | None = No
         document: the stored document.
         item_id: the id to report (a batch item's id); the stored result's id when None.
         source: the source to report; the stored result's when None.
+        batch_id: whose review: that batch's copy when it has one (storage.review_view); the
+            machine's fields when None.
     """
     base = DocumentResult.model_validate(document.result) if document.result else None
     info = base.document if base else DocumentInfo(id=str(document.id), source="", sha256=document.sha256)
     info = info.model_copy(update={k: v for k, v in (("id", item_id), ("source", source)) if v is not None})
-    fields = {
-        row.field_id: field_value(row)
-        for row in session.scalars(select(FieldRow).where(FieldRow.document_id == document.id))
-    }
+    fields = {row.field_id: field_value(row) for row in view_fields(session, document.id, batch_id)}
     order = list(base.fields) if base else []
     ordered = {k: fields[k] for k in order if k in fields} | {k: v for k, v in sorted(fields.items()) if k not in order}
     checks = [
         CheckResult(identity=c.identity, ok=c.ok, fields=list(c.fields), detail=c.detail)
-        for c in session.scalars(select(CheckRow).where(CheckRow.document_id == document.id).order_by(CheckRow.id))
+        for c in view_checks(session, document.id, batch_id)
     ]
     errors = list(base.errors) if base else ([document.error] if document.error else [])
     return DocumentResult(

@@ -7,6 +7,7 @@ printed cell (planted), so their queue holds a cell with a repair suggestion.
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 
 # Database created (and dropped first) for the review tests; apart from the service tests' one.
-TEST_DB = "nianbao_review_test"
+TEST_DB = os.environ.get("NIANBAO_TEST_REVIEW_DB", "nianbao_review_test")  # another name keeps parallel runs apart
 # Run seed and document indexes of the synthetic reports used here (each has a planted cell).
 SEED = 901
 # Documents of the queue tests and of the browser test.
@@ -111,3 +112,9 @@ def make_user(sessions):
             return SimpleNamespace(id=user.id, email=email, password=password)
 
     return _make
+
+
+@pytest.fixture
+def helpers_process_batch():
+    """:func:`process_batch`, for test modules (test files cannot import conftest under importlib)."""
+    return process_batch

@@ -41,7 +41,7 @@ def test_out_of_range_values_are_refused_with_the_range_and_in_range_ones_kept(r
         item_id = item.id
         template = session.get(Document, document_id).template
         before = session.scalar(select(FieldRow.value).where(FieldRow.document_id == document_id,
-                                                             FieldRow.field_id == field_id))
+                                                             FieldRow.field_id == field_id, FieldRow.batch_id == ""))
     assert get_template(template).fields[field_id].maximum == 100_000
     client = TestClient(create_app(review_settings, dispatcher=_NoDispatch()),
                         headers={"Authorization": f"Bearer {token}"})
@@ -56,13 +56,15 @@ def test_out_of_range_values_are_refused_with_the_range_and_in_range_ones_kept(r
         detail = response.json()["detail"]
         assert words in detail and "allowed: integer in [0, 100000] 件" in detail and field_id in detail
     with sessions() as session:
-        assert session.scalar(select(FieldRow.value).where(FieldRow.document_id == document_id,
-                                                           FieldRow.field_id == field_id)) == before
+        # Neither the machine's value nor a copy of the batch's was changed by the refused values.
+        assert session.scalars(select(FieldRow.value).where(FieldRow.document_id == document_id,
+                                                            FieldRow.field_id == field_id)).all() == [before]
     response = client.post(url, json={"value": 100_000, "reason": "the maximum itself is fine"})
     assert response.status_code == 200, response.text
     with sessions() as session:
         assert session.scalar(select(FieldRow.value).where(FieldRow.document_id == document_id,
-                                                           FieldRow.field_id == field_id)) == 100_000
+                                                           FieldRow.field_id == field_id,
+                                                           FieldRow.batch_id == bounds_batch)) == 100_000
         release_leases(session, session.get(User, reviewer.id))
         session.commit()
 

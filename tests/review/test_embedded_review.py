@@ -117,7 +117,7 @@ def test_extract_again_reuses_the_batch_and_keeps_the_review(embedded, tmp_path)
     assert "0 documents recorded, 1 already there" in output
     with sessions() as session:
         assert [session.scalar(select(func.count()).select_from(t)) for t in (Batch, Document, PageRow)] == counts
-        row = session.scalar(select(FieldRow).where(FieldRow.field_id == item.field_id))
+        row = session.scalar(select(FieldRow).where(FieldRow.field_id == item.field_id, FieldRow.batch_id == batch_id))
         assert (row.value, row.status) == (4321, "reviewed")
     sessions.kw["bind"].dispose()
 

@@ -14,19 +14,23 @@ def _misread(sessions, batch_id: str, position: int):
     from extractor.review.corrections import revalidate
     from extractor.storage import BatchDocument, CheckRow, Document, FieldRow, ReviewItem
     from extractor.storage.results import stored_claims
+    from extractor.storage.review_view import copy_for_batch
 
     with sessions() as session:
         doc_ids = session.scalars(select(BatchDocument.document_id).where(BatchDocument.batch_id == batch_id)
                                   .order_by(BatchDocument.item_id)).all()
         document = session.get(Document, doc_ids[position])
         claim = stored_claims(document)[0]
+        copy_for_batch(session, document.id, batch_id)  # what the batch's first decision does
         row = session.scalar(select(FieldRow).where(FieldRow.document_id == document.id,
+                                                    FieldRow.batch_id == batch_id,
                                                     FieldRow.field_id == claim.field_id))
         assert row.value == claim.stated and row.status == "auto"
         row.value = float(claim.stated + 1)
-        revalidate(session, document)
+        revalidate(session, document, batch_id)
         session.commit()
         check = session.scalar(select(CheckRow).where(CheckRow.document_id == document.id,
+                                                      CheckRow.batch_id == batch_id,
                                                       CheckRow.identity == f"narrative.{claim.field_id}"))
         assert not check.ok and row.status == "flagged"
         assert any(r.startswith(f"prose states {claim.stated}") for r in row.reasons)
@@ -55,9 +59,10 @@ def _state(sessions, document_id: int, field_id: str):
     from extractor.storage import CheckRow, FieldRow, ReviewItem
 
     with sessions() as session:
-        check = session.scalar(select(CheckRow).where(CheckRow.document_id == document_id,
+        # The batch's copy (each test's document lives in the one prose batch).
+        check = session.scalar(select(CheckRow).where(CheckRow.document_id == document_id, CheckRow.batch_id != "",
                                                       CheckRow.identity == f"narrative.{field_id}"))
-        row = session.scalar(select(FieldRow).where(FieldRow.document_id == document_id,
+        row = session.scalar(select(FieldRow).where(FieldRow.document_id == document_id, FieldRow.batch_id != "",
                                                     FieldRow.field_id == field_id))
         item = session.scalar(select(ReviewItem).where(ReviewItem.document_id == document_id,
                                                        ReviewItem.field_id == field_id))

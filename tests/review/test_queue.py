@@ -82,13 +82,13 @@ def test_a_correction_is_stored_with_its_history_and_revalidates_the_document(se
         session.commit()
         assert item.priority == 0
         row = session.scalar(select(FieldRow).where(FieldRow.document_id == item.document_id,
-                                                    FieldRow.field_id == item.field_id))
+                                                    FieldRow.field_id == item.field_id, FieldRow.batch_id == ""))
         printed, suggested = row.value, row.suggestion
         assert suggested is not None and suggested != printed
         decide(session, user, item, suggested, "identities imply it")
         session.commit()
         broken = session.scalars(select(CheckRow).where(CheckRow.document_id == item.document_id,
-                                                        CheckRow.ok.is_(False),
+                                                        CheckRow.batch_id == queue_batch, CheckRow.ok.is_(False),
                                                         CheckRow.identity.not_like("narrative.%"))).all()
         assert broken == []
         decide(session, user, item, suggested + 1, "second look")

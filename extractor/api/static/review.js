@@ -105,7 +105,7 @@ async function show(item) {
   const input = $("value-input");
   input.value = "";
   input.focus();
-  renderDocument(await api("GET", `/review/api/documents/${item.document_id}/view`));
+  renderDocument(await api("GET", `/review/api/documents/${item.document_id}/view?batch=${item.batch_id}`));
 }
 
 function renderDocument(doc) {
