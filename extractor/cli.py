@@ -32,6 +32,7 @@ def extract(
                           "SQLite file var/nianbao/nianbao.db), to review it with `nianbao serve`"),
     ] = True,
     batch: Annotated[str | None, typer.Option(help="name of the recorded batch; default the first path's name")] = None,
+    allow_errors: Annotated[bool, typer.Option("--allow-errors", help="exit 0 even when documents failed")] = False,
 ) -> None:
     """Run the whole pipeline in-process (no servers), write the results and record them for review."""
     from extractor.pipeline import PipelineOptions, pipeline_fingerprint, run_extract
@@ -53,6 +54,9 @@ def extract(
         typer.echo(recorder.describe(get_settings().db.url))
     if summary.documents == 0:
         raise typer.Exit(code=1)
+    from extractor.exit_status import exit_on_failed_documents
+
+    exit_on_failed_documents(summary, allow_errors)
 
 
 def _open_recorder(paths: list[Path], name: str, options_json: str):

@@ -29,10 +29,13 @@ def register(app: typer.Typer) -> None:
     app.command("submit")(submit)
     app.command("status")(status)
     app.command("resume")(resume)
+    app.command("reconcile")(reconcile)
+    app.command("beat")(beat)
     app.command("export")(export)
     app.command("codebook")(codebook)
     app.command("bench-service")(bench_service)
     app.command("bench-upload")(bench_upload)
+    app.command("bench-load")(bench_load)
 
 
 def serve(
@@ -92,6 +95,41 @@ def worker(
                         f"--loglevel={loglevel}"])
 
 
+def beat(
+    schedule: Annotated[Path, typer.Option(help="file where beat keeps when each periodic task last ran")] = Path(
+        "var/nianbao/celerybeat-schedule"),
+    loglevel: Annotated[str, typer.Option(help="Celery log level")] = "info",
+) -> None:
+    """Run Celery beat: sends the reconciler's sweep every NIANBAO_CELERY__RECONCILE_INTERVAL seconds.
+
+    Run exactly one beat per deployment (two would only sweep twice as often: a sweep is idempotent).
+    """
+    from workers.app import app as celery
+
+    schedule.parent.mkdir(parents=True, exist_ok=True)
+    celery.start(["beat", f"--schedule={schedule}", f"--loglevel={loglevel}"])
+
+
+def reconcile(
+    stuck_after: Annotated[int | None, typer.Option(
+        help="seconds without progress; default NIANBAO_CELERY__STUCK_AFTER")] = None,
+) -> None:
+    """Queue again, once, every batch and document stuck past the deadline (what beat runs periodically)."""
+    from extractor.settings import get_settings
+    from extractor.storage import make_engine, make_sessionmaker
+    from workers.reconcile import reconcile as sweep
+
+    settings = get_settings().celery
+    if stuck_after is not None:
+        settings = settings.model_copy(update={"stuck_after": stuck_after})
+    factory = make_sessionmaker(make_engine(get_settings().db))
+    with factory() as session:
+        report = sweep(session, settings)
+    typer.echo(report.describe())
+    if report.error:
+        raise typer.Exit(code=1)
+
+
 def migrate() -> None:
     """Create or upgrade the database schema (Alembic, to the newest revision)."""
     from extractor.settings import get_settings
@@ -105,11 +143,19 @@ def submit(
     paths: Annotated[list[Path], typer.Argument(help="archives, folders, PDFs or images", exists=True)],
     name: Annotated[str | None, typer.Option(help="batch name; default the first path's name")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="show progress until the batch is done")] = False,
+    timeout: Annotated[float, typer.Option(help="with --wait: give up (exit 3) after this many seconds; 0: never")] = 0,
+    allow_errors: Annotated[bool, typer.Option(
+        "--allow-errors", help="with --wait: exit 0 even when documents failed")] = False,
 ) -> None:
-    """Unpack inputs into a new batch (here, into the shared store) and queue its documents."""
+    """Unpack inputs into a new batch (here, into the shared store) and queue its documents.
+
+    With --wait the exit status is 1 when any document failed (unless --allow-errors), 3 when
+    the batch did not finish within --timeout.
+    """
     from extractor.settings import get_settings
     from extractor.storage import ContentStore, create_batch, make_engine, make_sessionmaker, register_inputs
     from workers.dispatch import enqueue_documents
+    from workers.tasks.base import TRANSIENT_ERRORS
 
     settings = get_settings()
     factory = make_sessionmaker(make_engine(settings.db))
@@ -118,24 +164,37 @@ def submit(
         todo = register_inputs(session, ContentStore(settings.storage.root), batch, paths)
         session.commit()
         batch_id = batch.id
-    enqueue_documents(todo)
+    try:
+        enqueue_documents(todo)
+    except TRANSIENT_ERRORS as exc:
+        # Registered and committed: the reconciler queues them once the broker is back.
+        typer.echo(f"batch {batch_id}: {len(todo)} documents recorded but not queued, the broker is unreachable "
+                   f"({type(exc).__name__}: {exc}); the reconciler queues them once it is back", err=True)
+        raise typer.Exit(code=4) from None
     typer.echo(f"batch {batch_id}: {len(todo)} documents queued")
     if wait:
-        _follow(factory, batch_id)
+        _finish_follow(_follow(factory, batch_id, timeout), allow_errors)
 
 
 def status(
     batch_id: Annotated[str, typer.Argument(help="batch id")],
     wait: Annotated[bool, typer.Option("--wait", help="show a progress bar until the batch is done")] = False,
+    timeout: Annotated[float, typer.Option(help="with --wait: give up (exit 3) after this many seconds; 0: never")] = 0,
+    allow_errors: Annotated[bool, typer.Option(
+        "--allow-errors", help="with --wait: exit 0 even when documents failed")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the progress as JSON")] = False,
 ) -> None:
-    """Show a batch's progress: documents by state, pages done, pages per minute."""
+    """Show a batch's progress: documents by state, pages done, pages per minute.
+
+    With --wait the exit status is 1 when any document failed (unless --allow-errors), 3 when
+    the batch did not finish within --timeout.
+    """
     from extractor.settings import get_settings
     from extractor.storage import batch_progress, make_engine, make_sessionmaker
 
     factory = make_sessionmaker(make_engine(get_settings().db))
     if wait:
-        _follow(factory, batch_id)
+        _finish_follow(_follow(factory, batch_id, timeout), allow_errors)
         return
     with factory() as session:
         progress = batch_progress(session, batch_id)
@@ -170,12 +229,34 @@ def _describe(p) -> str:
             f"{p.input_errors} input errors")
 
 
-def _follow(factory, batch_id: str) -> None:
-    """Draw a progress bar over the batch's documents until every one is done or failed."""
+# Exit status of `status --wait` / `submit --wait` when the batch did not finish in time.
+EXIT_TIMEOUT = 3
+
+
+def _finish_follow(progress, allow_errors: bool) -> None:
+    """Exit as the waited-for batch ended: 3 unfinished (timed out), 1 with failed documents."""
+    from extractor.exit_status import failed_exit_code
+
+    if not progress.finished:
+        typer.echo(f"batch {progress.batch_id} not finished when the wait timed out: {_describe(progress)}", err=True)
+        raise typer.Exit(code=EXIT_TIMEOUT)
+    code = failed_exit_code(progress.by_state.get("failed", 0) + (progress.state == "failed"), allow_errors)
+    if code:
+        typer.echo(f"{progress.by_state.get('failed', 0)} documents failed (--allow-errors to exit 0)", err=True)
+        raise typer.Exit(code=code)
+
+
+def _follow(factory, batch_id: str, timeout: float = 0):
+    """Draw a progress bar over the batch's documents until every one is done or failed.
+
+    Returns:
+        The last progress seen: finished, or not when `timeout` seconds (> 0) passed first.
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from extractor.storage import batch_progress
 
+    deadline = time.monotonic() + timeout if timeout > 0 else None
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.fields[detail]}")) as bar:
         task = bar.add_task("documents", total=None, detail="")
@@ -188,10 +269,11 @@ def _follow(factory, batch_id: str) -> None:
             rate = f"{p.pages_per_minute:.1f} pages/min" if p.pages_per_minute else ""
             bar.update(task, total=p.documents or None, completed=final,
                        detail=f"{p.pages_done} pages {rate} failed {p.by_state.get('failed', 0)}")
-            if p.finished:
+            if p.finished or (deadline is not None and time.monotonic() >= deadline):
                 break
             time.sleep(_POLL_SECONDS)
     typer.echo(_describe(p))
+    return p
 
 
 def export(
@@ -269,3 +351,26 @@ def bench_upload(
         url = db_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
         report = run_upload_bench(url, Path(tmp) / "store", upload_mib=upload_mib, limit_mib=limit_mib)
     typer.echo("\n".join(f"{k}: {v}" for k, v in report.items()))
+
+
+def bench_load(
+    status_requests: Annotated[int, typer.Option(help="concurrent GET /batches/{id}")] = 200,
+    uploads: Annotated[int, typer.Option(help="concurrent POST /batches alongside them")] = 20,
+    api_workers: Annotated[int, typer.Option(help="uvicorn processes of the served API")] = 1,
+    db_url: Annotated[str | None, typer.Option(
+        help="PostgreSQL database for the run (its schema is migrated); default NIANBAO_DB__URL")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the measures as JSON")] = False,
+) -> None:
+    """Latency of a real API process under a burst: p50/p95/max of status requests and uploads."""
+    import tempfile
+
+    from extractor.api.bench_load import run_load_bench
+    from extractor.settings import get_settings
+
+    url = db_url or get_settings().db.url
+    if url.startswith("sqlite"):
+        typer.echo("bench-load needs PostgreSQL (--db-url or NIANBAO_DB__URL)", err=True)
+        raise typer.Exit(code=2)
+    with tempfile.TemporaryDirectory(prefix="nianbao-bench-load-") as tmp:
+        report = run_load_bench(url, Path(tmp) / "store", status_requests, uploads, api_workers)
+    typer.echo(json.dumps(report, indent=1) if as_json else "\n".join(f"{k}: {v}" for k, v in report.items()))

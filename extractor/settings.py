@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _log = logging.getLogger(__name__)
@@ -31,7 +31,17 @@ class DbSettings(BaseModel):
         description="SQLAlchemy URL; postgresql+psycopg://user@host/db for the service",
     )
     echo: bool = Field(False, description="log every SQL statement")
-    pool_size: int = Field(5, description="connections kept per process (PostgreSQL only)")
+    pool_size: int = Field(
+        10, gt=0,
+        description="connections kept per process (PostgreSQL only); the API also caps its request threads at "
+        "pool_size + max_overflow, so no request thread ever waits for a connection held by another",
+    )
+    max_overflow: int = Field(10, ge=0, description="connections opened beyond pool_size under load, closed after")
+    pool_timeout: float = Field(
+        3.0, gt=0,
+        description="seconds a request waits for a free connection before the API answers 503 with Retry-After "
+        "(SQLAlchemy's default, 30 s, held every client half a minute under load)",
+    )
 
 
 class QueueNames(BaseModel):
@@ -48,6 +58,30 @@ class QueueNames(BaseModel):
         return [self.batches, self.documents, self.pages, self.ocr]
 
 
+class RetryPolicy(BaseModel):
+    """Exponential backoff of a task meeting a transient error (database or broker down).
+
+    The default is 2, 4, 8, 16, 32, then 60 s ten times: about 11 minutes in all, so a database
+    or broker restart, or an outage of several minutes, costs retries, not documents. No jitter:
+    Celery's jitter is "full" (a random countdown between 0 and the backoff), which made the
+    window of the six retries before a matter of luck (7 s seen against the minute intended).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    factor: int = Field(2, gt=0, description="seconds before the first retry; each next countdown doubles")
+    backoff_max: int = Field(60, gt=0, description="longest countdown between two tries, seconds")
+    max_retries: int = Field(15, ge=0, description="retries before the task fails for good")
+
+    def countdowns(self) -> list[int]:
+        """Seconds waited before each retry (Celery's exponential backoff, jitter off)."""
+        return [min(self.backoff_max, self.factor * 2**n) for n in range(self.max_retries)]
+
+    def window(self) -> int:
+        """Seconds of outage a task rides out before it fails: the sum of its countdowns."""
+        return sum(self.countdowns())
+
+
 class CelerySettings(BaseModel):
     """Broker, result backend and delivery guarantees of the workers."""
 
@@ -58,15 +92,50 @@ class CelerySettings(BaseModel):
         "redis://127.0.0.1:6379/0", description="where page task results wait for their chord to join"
     )
     queues: QueueNames = Field(default_factory=QueueNames)
+    retries: RetryPolicy = Field(default_factory=RetryPolicy)
     visibility_timeout: int = Field(
-        3600,
-        description="seconds before Redis hands an unacknowledged task (its worker died) to another worker; "
-        "must exceed the longest task",
+        420, gt=0,
+        description="seconds before Redis hands an unacknowledged task (its worker was killed) to another worker; "
+        "must exceed task_time_limit plus the longest retry countdown (a retried task waits unacknowledged "
+        "for its countdown, then runs)",
+    )
+    task_time_limit: int = Field(
+        300, gt=0,
+        description="seconds after which a task's process is killed (prefork pool) and the task handed back: "
+        "the longest page task (a scanned page takes 5-10 s, a page at the pixel limit about a minute)",
+    )
+    publish_timeout: float = Field(
+        3.0, gt=0,
+        description="seconds the API and the CLI try to reach the broker to queue work before giving up "
+        "(503; the reconciler queues it once the broker is back)",
+    )
+    reconcile_interval: int = Field(
+        60, gt=0, description="seconds between the reconciler's sweeps (`nianbao beat` schedules it)"
+    )
+    stuck_after: int = Field(
+        900, gt=0,
+        description="seconds without progress (no page stored, no new attempt) after which a queued or "
+        "processing document, or a batch never unpacked, is queued again by the reconciler",
+    )
+    max_attempts: int = Field(
+        5, gt=0,
+        description="times the reconciler queues a stuck document again before marking it failed "
+        "(so no document stays unfinished for good)",
     )
     restore_interval: int = Field(
         10, description="seconds between sweeps that hand back tasks of dead workers once visibility_timeout has passed"
     )
     result_expires: int = Field(86400, description="seconds a task result is kept in the backend")
+
+    @model_validator(mode="after")
+    def _visibility_covers_tasks(self) -> CelerySettings:
+        # Below this, Redis hands a task that is still running (or waiting out its retry countdown)
+        # to a second worker: wasted work at best.
+        needed = self.task_time_limit + self.retries.backoff_max
+        if self.visibility_timeout <= needed:
+            raise ValueError(f"visibility_timeout ({self.visibility_timeout} s) must exceed task_time_limit + the "
+                             f"longest retry countdown ({needed} s)")
+        return self
 
     def as_celery_config(self) -> dict[str, Any]:
         """The Celery configuration, keys in the ``CELERY_`` namespace (``config_from_object``)."""
@@ -81,9 +150,24 @@ class CelerySettings(BaseModel):
                 # Sweep every restore_interval seconds (kombu's default throttle makes it ~100 s).
                 "unacked_restore_interval": self.restore_interval,
                 "unacked_restore_throttle": 1,
+                "socket_connect_timeout": self.publish_timeout,
             },
             "result_backend_transport_options": {"visibility_timeout": self.visibility_timeout},
             "broker_connection_retry_on_startup": True,
+            # Queuing work from the API or the CLI gives up after publish_timeout seconds when the
+            # broker is down, instead of kombu's default of retrying for a long while (a hanging
+            # upload); what was not queued is picked up by the reconciler.
+            "broker_connection_timeout": self.publish_timeout,
+            "task_publish_retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.5,
+                                          "interval_max": 1},
+            "task_time_limit": self.task_time_limit,
+            # Read by workers.tasks.base.NianbaoTask (its from_config) when a task is bound.
+            "nianbao_retry_factor": self.retries.factor,
+            "nianbao_retry_backoff_max": self.retries.backoff_max,
+            "nianbao_max_retries": self.retries.max_retries,
+            "beat_schedule": {
+                "reconcile": {"task": "workers.tasks.batches.reconcile", "schedule": float(self.reconcile_interval)},
+            },
             # Each queue with its own direct exchange and routing key, so a message reaches
             # exactly the queue it was routed to.
             "task_queues": [Queue(name, Exchange(name, type="direct"), routing_key=name) for name in q.all()],
@@ -172,6 +256,20 @@ class ReviewSettings(BaseModel):
     )
 
 
+class ApiSettings(BaseModel):
+    """How much work the API takes on at once (per API process)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_in_flight: int = Field(
+        14, gt=0, description="requests at work at once; the rest wait (queue_seconds) on the event loop"
+    )
+    max_uploads: int = Field(4, gt=0, description="uploads (POST /batches) at work at once, apart from the others")
+    queue_seconds: float = Field(
+        10.0, gt=0, description="longest a request waits for its turn before 503 with Retry-After"
+    )
+
+
 class Settings(BaseSettings):
     """All settings of the service."""
 
@@ -181,6 +279,16 @@ class Settings(BaseSettings):
     celery: CelerySettings = Field(default_factory=CelerySettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     review: ReviewSettings = Field(default_factory=ReviewSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+
+    @model_validator(mode="after")
+    def _pool_covers_requests(self) -> Settings:
+        # A request at work must never wait for a connection (see extractor.api.concurrency).
+        needed = self.api.max_in_flight + self.api.max_uploads
+        if not self.db.url.startswith("sqlite") and self.db.pool_size + self.db.max_overflow < needed:
+            raise ValueError(f"db.pool_size + db.max_overflow ({self.db.pool_size + self.db.max_overflow}) must "
+                             f"be at least api.max_in_flight + api.max_uploads ({needed})")
+        return self
 
 
 # The settings in force; built from the environment on first use.

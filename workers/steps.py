@@ -180,3 +180,42 @@ def record_failure(document_id: int, error: str) -> None:
         doc = session.get(Document, document_id)
         if doc is not None and doc.state not in _FINAL:
             mark_failed(session, doc, error)
+
+
+def reconcile_once(celery):
+    """One sweep of the reconciler over the store (:func:`workers.reconcile.reconcile`)."""
+    from workers.reconcile import reconcile
+
+    with sessions()() as session:
+        return reconcile(session, get_settings().celery, celery)
+
+
+def chord_failed(celery, document_id: int, error: str) -> None:
+    """After a document's chord failed: queue it again after a countdown, count the attempt.
+
+    Each half is tried on its own, so a broker or a database that is down does not stop the
+    other: the message alone moves the document on (its pages found stored are skipped), the
+    database alone keeps the attempt and the error for the reconciler, which fails the document
+    after ``max_attempts``.
+    """
+    from workers.reconcile import DOCUMENT_TASK
+    from workers.tasks.base import TRANSIENT_ERRORS
+
+    settings = get_settings().celery
+    try:
+        with session_scope(sessions()) as session:
+            doc = session.get(Document, document_id)
+            if doc is None or doc.state in _FINAL:
+                return
+            if doc.attempts >= settings.max_attempts:
+                mark_failed(session, doc, f"failed {doc.attempts + 1} times; last: {error}")
+                return
+            doc.attempts += 1
+            doc.requeued_at = dt.datetime.now(dt.UTC)
+            doc.error = f"retrying (attempt {doc.attempts + 1}) after: {error}"
+    except TRANSIENT_ERRORS as exc:
+        _log.error("document %d: attempt not recorded (%r); queuing it again all the same", document_id, exc)
+    try:
+        celery.send_task(DOCUMENT_TASK, args=[document_id], countdown=settings.retries.backoff_max)
+    except TRANSIENT_ERRORS as exc:
+        _log.error("document %d: not queued again (%r); the reconciler will", document_id, exc)

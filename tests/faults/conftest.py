@@ -226,6 +226,12 @@ class FaultBatch:
             # Short, so a task whose worker died is handed out again within the test.
             "NIANBAO_CELERY__VISIBILITY_TIMEOUT": "10",
             "NIANBAO_CELERY__RESTORE_INTERVAL": "2",
+            # visibility_timeout must exceed the time limit plus the longest retry countdown: both short here
+            # (a digital page takes ~1 s), with retries for about two minutes of outage (1, 2, then 4 s).
+            "NIANBAO_CELERY__TASK_TIME_LIMIT": "5",
+            "NIANBAO_CELERY__RETRIES__FACTOR": "1",
+            "NIANBAO_CELERY__RETRIES__BACKOFF_MAX": "4",
+            "NIANBAO_CELERY__RETRIES__MAX_RETRIES": "30",
             "NIANBAO_STORAGE__ROOT": str(self.folder / "store"),
             **{f"NIANBAO_CELERY__QUEUES__{q.upper()}": f"{prefix}.{q}" for q in ("batches", "documents", "pages", "ocr")},
         }

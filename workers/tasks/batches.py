@@ -1,4 +1,4 @@
-"""Batch tasks: unpack an uploaded archive into documents (queue: batches)."""
+"""Batch tasks: unpack an uploaded archive into documents; the reconciler's sweep (queue: batches)."""
 
 from __future__ import annotations
 
@@ -20,3 +20,13 @@ def ingest_batch(batch_id: str) -> int:
     for document_id in document_ids:
         process_document.delay(document_id)
     return len(document_ids)
+
+
+@app.task(base=NianbaoTask, max_retries=0)
+def reconcile() -> dict[str, int]:
+    """Queue again what stopped moving (Celery beat sends this every ``reconcile_interval`` s).
+
+    Not retried: the next sweep comes soon enough, and a retried sweep would only overlap it.
+    """
+    report = steps.reconcile_once(app)
+    return {"batches": len(report.batches), "documents": len(report.documents), "failed": len(report.failed)}
