@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from extractor.api.deps import (
+    QUEUE_ERRORS,
     CurrentUser,
     Dispatcher,
     get_db_session,
@@ -42,6 +43,8 @@ _log = logging.getLogger(__name__)
 router = APIRouter(prefix="/batches", tags=["batches"])
 # 413 Content Too Large (Starlette renamed its constant; the number is the same in every version).
 _TOO_LARGE = 413
+# Seconds a client is told to wait after a 503 because the queue was unreachable.
+_QUEUE_RETRY_AFTER = 30
 
 
 # The multipart body of POST /batches, for the OpenAPI document: the handler reads the form
@@ -62,7 +65,8 @@ _SUBMIT_BODY = {
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=BatchAccepted, openapi_extra=_SUBMIT_BODY,
-             responses={413: {"description": "over the size, member or quota limit"}})
+             responses={413: {"description": "over the size, member or quota limit"},
+                        503: {"description": "stored, but the queue is unreachable: queued later by the reconciler"}})
 async def submit_batch(
     request: Request,
     user: Annotated[User, Depends(require_uploader)],
@@ -80,6 +84,9 @@ async def submit_batch(
     """
     limits = settings.storage
     left = limits.user_quota_bytes - await run_in_threadpool(quota_used, session, user)
+    # End the read before the body streams in: a connection held for the whole upload was one less
+    # for every other request (20 slow uploads took the whole pool).
+    await run_in_threadpool(session.commit)
     length = request.headers.get("content-length")
     if left <= 0 or (length is not None and length.isdigit() and int(length) > left + FORM_OVERHEAD_BYTES):
         raise HTTPException(_TOO_LARGE,
@@ -98,8 +105,20 @@ async def submit_batch(
             batch = create_batch(session, name or server_path.name, source_path=str(server_path))
             batch.owner_id = user.id
         await run_in_threadpool(session.commit)
-    # Enqueued only after the commit, so the worker finds the batch.
-    dispatcher.enqueue_batch(batch.id)
+    # Enqueued only after the commit, so the worker finds the batch. When the broker cannot be
+    # reached the batch stays recorded (`received`) and the reconciler queues it once the broker
+    # is back: the client gets 503 naming the batch, never a 500 with a half-made batch.
+    try:
+        await run_in_threadpool(dispatcher.enqueue_batch, batch.id)
+    except QUEUE_ERRORS as exc:
+        _log.error("batch %s stored but not queued: %r", batch.id, exc)
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            {"message": f"batch {batch.id} was stored, but the work queue is unreachable; it will be queued "
+                        "automatically once the queue is back (do not upload it again)",
+             "batch_id": batch.id, "status_url": f"/batches/{batch.id}"},
+            headers={"Retry-After": str(_QUEUE_RETRY_AFTER)},
+        ) from None
     return BatchAccepted(batch_id=batch.id, status_url=f"/batches/{batch.id}")
 
 
@@ -163,8 +182,15 @@ def list_batches(
 
 
 @router.get("/{batch_id}", response_model=BatchProgress)
-def get_progress(batch_id: str, user: CurrentUser, session: Annotated[Session, Depends(get_db_session)]) -> BatchProgress:
+async def get_progress(batch_id: str, user: CurrentUser,
+                       session: Annotated[Session, Depends(get_db_session)]) -> BatchProgress:
     """Documents by state, pages done and pages per minute."""
+    # One trip through the thread pool for the whole read: the most frequent request of all
+    # (`nianbao bench-load`); a sync endpoint costs another for validating its answer.
+    return await run_in_threadpool(_progress, session, user, batch_id)
+
+
+def _progress(session: Session, user: User, batch_id: str) -> BatchProgress:
     require_batch(session, user, batch_id)
     progress = batch_progress(session, batch_id)
     if progress is None:

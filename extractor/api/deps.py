@@ -14,10 +14,13 @@ does not exist, so ids do not leak.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated, Protocol
 
+import kombu.exceptions
+import redis.exceptions
 from fastapi import Depends, HTTPException, Request, status
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -35,6 +38,13 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 _log = logging.getLogger(__name__)
 
+# What sending to an unreachable broker raises (kombu wraps the socket errors; redis-py's own
+# errors may come through as they are).
+QUEUE_ERRORS: tuple[type[BaseException], ...] = (
+    kombu.exceptions.OperationalError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
+    ConnectionError, TimeoutError,
+)
+
 
 class Dispatcher(Protocol):
     """Sends work to the workers (``workers.dispatch`` in the service)."""
@@ -42,28 +52,37 @@ class Dispatcher(Protocol):
     def enqueue_batch(self, batch_id: str) -> None: ...
 
 
-def get_settings(request: Request) -> Settings:
+# The small dependencies are coroutines: a plain function dependency costs a trip through the
+# thread pool per request (FastAPI runs sync dependencies there).
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_db_session(request: Request) -> Iterator[Session]:
-    """A session for one request; the endpoint commits what it wants kept."""
+async def get_db_session(request: Request) -> AsyncIterator[Session]:
+    """A session for one request; the endpoint commits what it wants kept.
+
+    Closing it (a ROLLBACK round trip that hands the connection back) runs in the thread pool,
+    not on the event loop, which it held up for a millisecond a request. That this cannot
+    deadlock (every thread waiting for a connection held by a request waiting for a thread, as
+    the API did past ~50 concurrent requests) is :class:`extractor.api.concurrency.AdmissionLimit`'s
+    work: no more requests at work than connections and threads.
+    """
     session = request.app.state.sessions()
     try:
         yield session
     finally:
-        session.close()
+        await run_in_threadpool(session.close)
 
 
-def get_store(request: Request) -> ContentStore:
+async def get_store(request: Request) -> ContentStore:
     return request.app.state.store
 
 
-def get_dispatcher(request: Request) -> Dispatcher:
+async def get_dispatcher(request: Request) -> Dispatcher:
     return request.app.state.dispatcher
 
 
-def get_secret(request: Request) -> str:
+async def get_secret(request: Request) -> str:
     """The key that signs sign-in cookies (the configured one, else a random one per process)."""
     return request.app.state.secret_key
 
@@ -90,7 +109,8 @@ def get_current_user(
     try:
         if header.lower().startswith("bearer "):
             user = user_for_token(session, header[7:].strip())
-            session.commit()  # keeps the token's last use
+            if session.dirty:
+                session.commit()  # keeps the token's last use (written at most once a minute)
             return user
         cookie = request.cookies.get(SESSION_COOKIE)
         if not cookie:
@@ -111,13 +131,13 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 DbSession = Annotated[Session, Depends(get_db_session)]
 
 
-def require_admin(user: CurrentUser) -> User:
+async def require_admin(user: CurrentUser) -> User:
     if user.role != UserRole.ADMIN.value:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "admins only")
     return user
 
 
-def require_uploader(user: CurrentUser) -> User:
+async def require_uploader(user: CurrentUser) -> User:
     """An account that may submit batches (admin or uploader)."""
     if user.role not in (UserRole.ADMIN.value, UserRole.UPLOADER.value):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only admins and uploaders submit batches")
@@ -130,11 +150,10 @@ def require_batch(session: Session, user: User, batch_id: str) -> Batch:
     Raises:
         HTTPException: 404 for a batch that does not exist and for one outside the scope alike.
     """
-    from extractor.review.accounts import visible_batches
+    from extractor.review.accounts import may_see_batch
 
     batch = session.get(Batch, batch_id)
-    allowed = visible_batches(session, user) if batch is not None else []
-    if batch is None or (allowed is not None and batch_id not in allowed):
+    if batch is None or not may_see_batch(session, user, batch):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such batch")
     return batch
 

@@ -27,8 +27,10 @@ def make_engine(db: DbSettings) -> Engine:
         event.listen(engine, "connect", lambda conn, _rec: conn.execute("PRAGMA foreign_keys=ON"))
         return engine
     # pool_pre_ping: a worker that sat idle past the server's timeout gets a fresh connection
-    # instead of an OperationalError on its next task.
-    return create_engine(db.url, echo=db.echo, pool_size=db.pool_size, pool_pre_ping=True)
+    # instead of an OperationalError on its next task. pool_timeout: a request waits seconds, not
+    # SQLAlchemy's 30, for a connection before the API answers 503.
+    return create_engine(db.url, echo=db.echo, pool_size=db.pool_size, max_overflow=db.max_overflow,
+                         pool_timeout=db.pool_timeout, pool_pre_ping=True)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
