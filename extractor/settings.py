@@ -222,6 +222,11 @@ class StorageSettings(BaseModel):
     max_archive_members: int = Field(
         10_000, gt=0, description="most members an uploaded or server-side archive may hold (413 / input error)"
     )
+    max_page_pixels: int = Field(
+        30_000_000, gt=0,
+        description="largest page a worker renders, in pixels at the pipeline's dpi (A3 at 300 dpi is 17 Mpx); a "
+        "document with a bigger page fails at once with the page's size (each megapixel costs a worker ~18 MB)",
+    )
     user_quota_bytes: int = Field(
         5 * 1024 * _MIB, gt=0, description="total bytes of the archives one account may upload (admins too)"
     )

@@ -17,7 +17,7 @@ _STOP_GRACE_SECONDS = 30
 
 
 def start_worker(queues: list[str], env: dict[str, str], log_path: Path, name: str = "w1",
-                 ready_timeout: float = 60.0) -> subprocess.Popen:
+                 ready_timeout: float = 60.0, beat: bool = False) -> subprocess.Popen:
     """Start ``celery -A workers.app worker --pool=solo`` and wait until it is consuming.
 
     Args:
@@ -26,6 +26,8 @@ def start_worker(queues: list[str], env: dict[str, str], log_path: Path, name: s
         log_path: file that receives the worker's output.
         name: node name, unique per host.
         ready_timeout: seconds to wait for "ready" in the log.
+        beat: also run Celery beat inside the worker (``-B``: the reconciler's sweeps), its
+            schedule file beside the log.
 
     Raises:
         RuntimeError: the worker exited or was not ready in time.
@@ -33,6 +35,8 @@ def start_worker(queues: list[str], env: dict[str, str], log_path: Path, name: s
     log = open(log_path, "ab")  # noqa: SIM115 - handed to the child, closed when it is stopped
     cmd = [sys.executable, "-m", "celery", "-A", "workers.app", "worker", "--pool=solo", "-Q", ",".join(queues),
            "-n", f"{name}@%h", "--loglevel=info", "--without-mingle", "--without-gossip"]
+    if beat:
+        cmd += ["-B", f"--schedule={log_path.with_suffix('.beat-schedule')}"]
     proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
     proc._nianbao_log = log  # type: ignore[attr-defined]
     deadline = time.monotonic() + ready_timeout

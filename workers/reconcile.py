@@ -76,7 +76,7 @@ def reconcile(session: Session, settings: CelerySettings, celery: Celery | None 
         from workers.app import app as celery
     try:
         for batch_id in stuck.batches:
-            celery.send_task(INGEST_TASK, args=[batch_id])
+            celery.send_task(INGEST_TASK, args=[batch_id], ignore_result=True)
             session.get(Batch, batch_id).requeued_at = now
             report.batches.append(batch_id)
         for document_id in stuck.documents:
@@ -86,7 +86,7 @@ def reconcile(session: Session, settings: CelerySettings, celery: Celery | None 
                                           f"each (last error: {doc.error or 'none'})")
                 report.failed.append(document_id)
                 continue
-            celery.send_task(DOCUMENT_TASK, args=[document_id])
+            celery.send_task(DOCUMENT_TASK, args=[document_id], ignore_result=True)
             doc.requeued_at, doc.attempts = now, doc.attempts + 1
             report.documents.append(document_id)
     except TRANSIENT_ERRORS as exc:

@@ -47,9 +47,9 @@ def resume_batch(session: Session, batch_id: str, celery: Celery | None = None) 
         # Only now: the import creates the process's app (and its broker settings).
         from workers.app import app as celery
     if received:
-        celery.send_task("workers.tasks.batches.ingest_batch", args=[batch_id])
+        celery.send_task("workers.tasks.batches.ingest_batch", args=[batch_id], ignore_result=True)
         return None
     for document_id in todo:
-        celery.send_task("workers.tasks.documents.process_document", args=[document_id])
+        celery.send_task("workers.tasks.documents.process_document", args=[document_id], ignore_result=True)
     _log.info("batch %s resumed: %d documents queued again", batch_id, len(todo))
     return todo

@@ -84,7 +84,9 @@ def split(document_id: int) -> list[bool] | None:
         if doc is None or doc.state in _FINAL:
             return None
         try:
-            plan = plan_pages(store().path(doc.blob_key))
+            # The pixel limit before any page is rendered: one 95-megapixel page cost a worker 1.75 GB.
+            plan = plan_pages(store().path(doc.blob_key), get_settings().storage.max_page_pixels,
+                              pipeline().options.dpi)
         except DocumentError as exc:
             # The reason alone: the path is the store's copy, named by hash, meaningless to people.
             mark_failed(session, doc, exc.reason)
@@ -216,6 +218,7 @@ def chord_failed(celery, document_id: int, error: str) -> None:
     except TRANSIENT_ERRORS as exc:
         _log.error("document %d: attempt not recorded (%r); queuing it again all the same", document_id, exc)
     try:
-        celery.send_task(DOCUMENT_TASK, args=[document_id], countdown=settings.retries.backoff_max)
+        celery.send_task(DOCUMENT_TASK, args=[document_id], countdown=settings.retries.backoff_max,
+                         ignore_result=True)
     except TRANSIENT_ERRORS as exc:
         _log.error("document %d: not queued again (%r); the reconciler will", document_id, exc)

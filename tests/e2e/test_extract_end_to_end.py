@@ -170,8 +170,11 @@ def test_bad_inputs_get_clear_errors_and_lose_nothing(tmp_path):
     settings = _sqlite_settings(tmp_path / "var")
 
     with scoped(settings):
-        result = CliRunner().invoke(app, ["extract", str(inputs), "--out", str(out)])
+        failed = CliRunner().invoke(app, ["extract", str(inputs), "--out", str(tmp_path / "out-first")])
+        result = CliRunner().invoke(app, ["extract", str(inputs), "--out", str(out), "--allow-errors"])
 
+    # broken.pdf failed: exit status 1, unless errors are allowed.
+    assert failed.exit_code == 1 and "1 of 2 documents failed" in failed.output, failed.output
     assert result.exit_code == 0, result.output
     good_doc = json.loads((out / f"{good.stem}.json").read_text(encoding="utf-8"))
     assert good_doc["template"] and len(good_doc["fields"]) > 150
