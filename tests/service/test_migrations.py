@@ -70,3 +70,50 @@ def test_security_migration_keeps_old_rows_and_goes_down_and_up_again(dialect, t
     upgrade_database(url)
     engine.dispose()
     assert _differences(url) == []
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_batch_review_migration_moves_old_reviews_into_their_batch(dialect, tmp_path, fresh_pg_database):
+    # A store at 0005: one document in batches P and Q, its field corrected from 95 to 4242 in P's queue
+    # (before, that changed the one row both batches export). After 0006: P's copy holds 4242, reviewed;
+    # the machine's row, which Q sees, holds 95 again as the pipeline read it; the correction is P's.
+    import json
+    import os
+
+    from sqlalchemy import text
+
+    url = (f"sqlite:///{tmp_path / 'reviews.db'}" if dialect == "sqlite"
+           else fresh_pg_database(os.environ.get("NIANBAO_TEST_DB", "nianbao_test") + "_mig6"))
+    upgrade_database(url, "0005")
+    engine = create_engine(url)
+    result = {"document": {"id": "d", "source": "d.pdf", "sha256": "a" * 64}, "template": "gov-2021",
+              "fields": {"f.one": {"value": 95, "raw": "95", "status": "flagged", "reasons": ["low confidence"]}}}
+    with engine.begin() as conn:
+        for batch in ("p", "q"):
+            conn.execute(text(f"INSERT INTO batches (id, name, state, created_at) VALUES ('{batch}', '{batch}', "
+                              "'ingested', CURRENT_TIMESTAMP)"))
+        conn.execute(text("INSERT INTO documents (id, sha256, blob_key, kind, format, size, state, created_at, result, "
+                          "finish_hash, review_hash, attempts) VALUES (1, :sha, 'k', 'pdf', 'pdf', 1, 'done', "
+                          "CURRENT_TIMESTAMP, :result, 'h', 'h', 0)"), {"sha": "a" * 64, "result": json.dumps(result)})
+        for i, batch in enumerate(("p", "q")):
+            conn.execute(text(f"INSERT INTO batch_documents (batch_id, document_id, item_id, source) VALUES "
+                              f"('{batch}', 1, 'd{i}', 'd.pdf')"))
+        conn.execute(text("INSERT INTO fields (document_id, field_id, value, raw, status, reasons) VALUES "
+                          "(1, 'f.one', 4242, '95', 'reviewed', :r)"), {"r": json.dumps(["low confidence", "corrected"])})
+        conn.execute(text("INSERT INTO checks (document_id, identity, ok, fields, detail) VALUES "
+                          "(1, 'i.one', true, :f, '')"), {"f": json.dumps(["f.one"])})
+        conn.execute(text("INSERT INTO review_items (document_id, field_id, batch_id, priority, state, created_at) "
+                          "VALUES (1, 'f.one', 'p', 3, 'done', CURRENT_TIMESTAMP)"))
+        conn.execute(text("INSERT INTO corrections (document_id, field_id, old_value, new_value, note, created_at, "
+                          "kind) VALUES (1, 'f.one', 95, 4242, '', CURRENT_TIMESTAMP, 'correct')"))
+    upgrade_database(url)
+    with engine.connect() as conn:
+        rows = dict(conn.execute(text("SELECT batch_id, value FROM fields ORDER BY batch_id")).all())
+        statuses = dict(conn.execute(text("SELECT batch_id, status FROM fields")).all())
+        checks = conn.execute(text("SELECT batch_id FROM checks ORDER BY batch_id")).scalars().all()
+        correction = conn.execute(text("SELECT batch_id FROM corrections")).scalar()
+        hashes = dict(conn.execute(text("SELECT batch_id, review_hash FROM batch_documents")).all())
+    engine.dispose()
+    assert rows == {"": 95, "p": 4242} and statuses == {"": "flagged", "p": "reviewed"}
+    assert checks == ["", "p"] and correction == "p" and hashes == {"p": "h", "q": None}
+    assert _differences(url) == []
