@@ -76,9 +76,11 @@ def run_load_bench(db_url: str, store_root, status_requests: int = 200, uploads:
         # Warm-up: imports, the first connections, so the burst measures serving only.
         with httpx.Client(base_url=base, headers=auth, timeout=_CLIENT_TIMEOUT) as client:
             client.get(f"/batches/{batch_id}").raise_for_status()
+        cpu_before = _tree_cpu_seconds(server.pid)
         started = time.perf_counter()
         results = asyncio.run(_burst(base, auth, batch_id, status_requests, uploads))
         wall = time.perf_counter() - started
+        server_cpu = _tree_cpu_seconds(server.pid) - cpu_before
         health_started = time.perf_counter()
         health = httpx.get(f"{base}/health", timeout=_CLIENT_TIMEOUT).status_code
         health_seconds = time.perf_counter() - health_started
@@ -87,7 +89,9 @@ def run_load_bench(db_url: str, store_root, status_requests: int = 200, uploads:
         server.wait(timeout=30)
         _delete_queues(get_settings().celery.broker_url, list(queues.values()))
     report = {"status_requests": status_requests, "uploads": uploads, "api_workers": api_workers,
-              "wall_seconds": round(wall, 2)}
+              "wall_seconds": round(wall, 2),
+              # CPU the API processes spent on the burst (PostgreSQL's and the client's not included).
+              "api_cpu_ms_per_request": round(server_cpu * 1000 / max(status_requests + uploads, 1), 2)}
     for kind in ("status", "upload"):
         mine = [r for r in results if r[0] == kind]
         seconds = sorted(r[2] for r in mine if r[1] is not None)
@@ -159,3 +163,21 @@ def _wait_up(port: int, server: subprocess.Popen) -> None:
             pass
         time.sleep(0.2)
     raise RuntimeError("the API did not start")
+
+
+def _tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its children (uvicorn's workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the name: state, ppid, …; utime and stime are the 12th and 13th fields from there.
+        if int(entry) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
