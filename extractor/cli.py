@@ -32,17 +32,30 @@ def extract(
                           "SQLite file var/nianbao/nianbao.db), to review it with `nianbao serve`"),
     ] = True,
     batch: Annotated[str | None, typer.Option(help="name of the recorded batch; default the first path's name")] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="documents read at once, each in a worker process "
+                                 "with one model thread; default the cores available; 1 reads in this process")
+    ] = None,
+    redo: Annotated[
+        bool, typer.Option(help="read every document again, also those whose result from the same file and "
+                                "pipeline is in --out already (a second run skips them)")
+    ] = False,
 ) -> None:
     """Run the whole pipeline in-process (no servers), write the results and record them for review."""
-    from extractor.pipeline import PipelineOptions, pipeline_fingerprint, run_extract
+    from extractor.bulk import default_jobs, run_extract
+    from extractor.cli_progress import ExtractProgressBar
+    from extractor.pipeline import PipelineOptions, pipeline_fingerprint
     from extractor.stages.classify import ClassifyOptions, CombineMode
 
     out.mkdir(parents=True, exist_ok=True)
     options = PipelineOptions(dpi=dpi, template=template, classify=ClassifyOptions(mode=CombineMode(matcher)))
     recorder = _open_recorder(paths, batch or paths[0].resolve().name, pipeline_fingerprint(options)) if store else None
     try:
-        summary = run_extract(paths, out, options, progress=lambda msg: typer.echo(msg, err=True),
-                              on_document=recorder.record if recorder else None)
+        with ExtractProgressBar() as bar:
+            summary = run_extract(paths, out, options, progress=bar.update,
+                                  on_document=recorder.record if recorder else None,
+                                  jobs=jobs or default_jobs(), redo=redo,
+                                  is_done=recorder.holds if recorder else None)
     finally:
         if recorder is not None:
             recorder.close()

@@ -57,7 +57,8 @@ def synth_reports(tmp_path_factory) -> list[Path]:
 
 def process_batch(settings, pdfs: list[Path], name: str, out: Path) -> str:
     """Extract `pdfs` in-process into `out` and record them as a batch, as `nianbao extract` does."""
-    from extractor.pipeline import PipelineOptions, run_extract
+    from extractor.bulk import run_extract
+    from extractor.pipeline import PipelineOptions
     from extractor.storage.embedded import EmbeddedRecorder
 
     recorder = EmbeddedRecorder.open(settings, pdfs, name, PipelineOptions().model_dump_json())
