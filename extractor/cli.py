@@ -165,6 +165,20 @@ def bench(
     typer.echo(format_bench(report))
 
 
+@app.command("bench-jobs")
+def bench_jobs(
+    docs: Annotated[int, typer.Option(help="generated reports")] = 8,
+    level: Annotated[str, typer.Option(help="digital | clean | typical | hard")] = "typical",
+    scanner: Annotated[str, typer.Option(help="scan simulator: ours | augraphy")] = "ours",
+    jobs: Annotated[list[int] | None, typer.Option("--jobs", help="worker counts to compare (default 1 and 2)")] = None,
+    seed: Annotated[int, typer.Option(help="seed of the generated reports")] = 124_000,
+) -> None:
+    """Pages/s of `extract --jobs N` for each N, on the same documents in the same run."""
+    from extractor.bench_jobs import format_jobs, run_jobs_bench
+
+    typer.echo(format_jobs(run_jobs_bench(docs, level, scanner, jobs or [1, 2], seed)))
+
+
 def _register_service_commands() -> None:
     from extractor.cli_models import register as register_models
     from extractor.cli_review import register as register_review

@@ -29,7 +29,7 @@ from extractor.stages.grid import GridOptions, create_grid_stage, document_table
 from extractor.stages.layout import LayoutOptions, LayoutStage
 from extractor.stages.ocr import OcrStage, RapidOcrOptions
 from extractor.stages.ocr.cells import CellReadOptions, read_table_cells
-from extractor.stages.pixels import grey_sum
+from extractor.stages.pixels import grey_sum, without_seals
 from extractor.stages.rasterise import (
     DocumentError,
     ImageSource,
@@ -52,7 +52,7 @@ _TABLE_LABELS = frozenset({"table"})
 
 # Version of the code that reads a page: raised whenever a change can alter what a page record
 # holds (OCR use, cell reading, grids), so that stored pages read by older code are read again.
-PAGE_CODE_VERSION = 2
+PAGE_CODE_VERSION = 3
 
 
 class PipelineOptions(BaseModel):
@@ -214,7 +214,7 @@ class Pipeline:
             found = self.layout.ruled_tables(image, dpi)
         ruled, unruled_regions = self._read_ruled_grids(image, found, index, clock)
         with clock("ocr"):
-            prose_tokens = _ocr_ink_bands(_blank_out(image, [t.bbox for t in ruled]), self.ocr.predict)
+            prose_tokens = _ocr_ink_bands(without_seals(_blank_out(image, [t.bbox for t in ruled])), self.ocr.predict)
         with clock("layout"):
             regions = self.layout.predict(image, dpi, tokens=prose_tokens, ruled=found)
             table_regions = [r for r in regions if r.label in _TABLE_LABELS]
