@@ -7,14 +7,16 @@ printed cell (planted), so their queue holds a cell with a repair suggestion.
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-# Database created (and dropped first) for the review tests; apart from the service tests' one.
-TEST_DB = "nianbao_review_test"
+# Database created (and dropped first) for the review tests; apart from the service tests' one
+# (another name keeps parallel runs apart).
+TEST_DB = os.environ.get("NIANBAO_REVIEW_TEST_DB", "nianbao_review_test")
 # Run seed and document indexes of the synthetic reports used here (each has a planted cell).
 SEED = 901
 # Documents of the queue tests and of the browser test.
