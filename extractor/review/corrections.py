@@ -208,6 +208,10 @@ def _accept(session: Session, decision: ReviewDecision, user: User, document: Do
     for identity in sorted(identities):
         session.add(IdentityAcceptance(document_id=document.id, identity=identity, decision_id=decision.id,
                                        user_id=user.id, reason=decision.comment, created_at=decision.created_at))
+        # The history names the identity itself too (its cells may all have been reviewed already).
+        session.add(Correction(document_id=document.id, field_id=f"{IDENTITY_PREFIX}{identity}", user_id=user.id,
+                               kind=Action.AS_PRINTED.value, decision_id=decision.id, created_at=decision.created_at,
+                               note=decision.comment or AS_PRINTED_NOTE.rstrip(":"), old_status="flagged"))
     session.flush()
     accepted = accepted_identities(session, document.id)
     broken = _broken_checks(session, document.id)
@@ -293,7 +297,9 @@ def undo_last(session: Session, user: User, batch_id: str, lease_seconds: int) -
         record = Correction(document_id=document.id, field_id=change.field_id, user_id=user.id, kind="undo",
                             decision_id=decision.id, created_at=now, note=f"undo of decision {decision.id}",
                             old_status=FieldStatus.REVIEWED.value, new_text=change.old_text, old_text=change.new_text)
-        if change.field_id.startswith(META_PREFIX):
+        if change.field_id.startswith(IDENTITY_PREFIX):
+            pass  # the acceptance itself is withdrawn below
+        elif change.field_id.startswith(META_PREFIX):
             key = change.field_id.removeprefix(META_PREFIX)
             setattr(document, key, int(change.old_value) if key == "year" and change.old_value is not None
                     else change.old_text if key != "year" else None)
