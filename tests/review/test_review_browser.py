@@ -191,6 +191,10 @@ def test_identity_decisions_pictures_input_undo_history_language_and_beacon(serv
 
     page.click("#undo")
     page.wait_for_function("n => document.getElementById('item-field').textContent === 'identity:' + n", arg=identity)
+    with sessions() as session:
+        undone = session.scalars(select(ReviewDecision).where(ReviewDecision.user_id == reviewer.id,
+                                                              ReviewDecision.undone_at.is_not(None))).all()
+        assert [d.action for d in undone] == ["as_printed"]
     page.click("#show-history")
     page.wait_for_selector('#batch-history tr[data-kind="undo"]')
     assert page.locator("#batch-history").inner_text().count("总计印错，原样保留") >= 1
