@@ -8,6 +8,7 @@ victim's ids. Small limits (a 2 MiB archive, a 6 MiB quota, 20 members) keep the
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,7 +16,7 @@ from types import SimpleNamespace
 import pytest
 
 # Database created (and dropped first) for this suite.
-TEST_DB = "nianbao_attack_test"
+TEST_DB = os.environ.get("NIANBAO_ATTACK_TEST_DB", "nianbao_attack_test")  # another name keeps parallel runs apart
 # Synthetic seed and documents: document 1 of seed 901 has a planted cell, so its batch has review items.
 SEED = 901
 VICTIM_DOC, OTHER_DOC = 1, 0

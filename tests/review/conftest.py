@@ -7,14 +7,16 @@ printed cell (planted), so their queue holds a cell with a repair suggestion.
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-# Database created (and dropped first) for the review tests; apart from the service tests' one.
-TEST_DB = "nianbao_review_test"
+# Database created (and dropped first) for the review tests; apart from the service tests' one
+# (another name keeps parallel runs apart).
+TEST_DB = os.environ.get("NIANBAO_REVIEW_TEST_DB", "nianbao_review_test")
 # Run seed and document indexes of the synthetic reports used here (each has a planted cell).
 SEED = 901
 # Documents of the queue tests and of the browser test.
@@ -22,6 +24,9 @@ QUEUE_DOCS = (1, 2)
 BROWSER_DOCS = (7,)
 # Unplanted documents of the prose re-check tests, one per test.
 PROSE_DOCS = (0, 3)
+# Unplanted documents of the decision tests (API) and of the second browser test, one batch each.
+DECISION_DOCS = (4,)
+BROWSER_DECISION_DOCS = (5,)
 
 
 @pytest.fixture(scope="session")
@@ -85,6 +90,42 @@ def browser_batch(review_settings, synth_reports, tmp_path_factory) -> str:
 def prose_batch(review_settings, synth_reports, tmp_path_factory) -> str:
     return process_batch(review_settings, [synth_reports[i] for i in PROSE_DOCS], "prose-test",
                          tmp_path_factory.mktemp("prose-out"))
+
+
+@pytest.fixture(scope="session")
+def decisions_batch(review_settings, synth_reports, tmp_path_factory) -> str:
+    return process_batch(review_settings, [synth_reports[i] for i in DECISION_DOCS], "decisions-test",
+                         tmp_path_factory.mktemp("decisions-out"))
+
+
+@pytest.fixture(scope="session")
+def browser_decisions_batch(review_settings, synth_reports, tmp_path_factory) -> str:
+    return process_batch(review_settings, [synth_reports[i] for i in BROWSER_DECISION_DOCS], "browser-decisions",
+                         tmp_path_factory.mktemp("browser-decisions-out"))
+
+
+def break_total(sessions, batch_id: str, field_id: str = "apply.new_received.total", by: int = 1,
+                agency: str | None = None) -> int:
+    """Make the batch's document a report whose own total does not add up: `field_id` printed `by` more.
+
+    The document is validated again (as if the machine had read it so); with `agency`, its
+    agency becomes that text. Returns the document id.
+    """
+    from extractor.review.corrections import revalidate
+    from extractor.storage import BatchDocument, Document, FieldRow
+
+    with sessions() as session:
+        from sqlalchemy import select
+
+        doc_id = session.scalar(select(BatchDocument.document_id).where(BatchDocument.batch_id == batch_id))
+        document = session.get(Document, doc_id)
+        row = session.scalar(select(FieldRow).where(FieldRow.document_id == doc_id, FieldRow.field_id == field_id))
+        row.value = float(row.value + by)
+        if agency is not None:
+            document.agency = agency
+        revalidate(session, document)
+        session.commit()
+        return doc_id
 
 
 @pytest.fixture(scope="session")
