@@ -32,18 +32,31 @@ def extract(
                           "SQLite file var/nianbao/nianbao.db), to review it with `nianbao serve`"),
     ] = True,
     batch: Annotated[str | None, typer.Option(help="name of the recorded batch; default the first path's name")] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="documents read at once, each in a worker process "
+                                 "with one model thread; default the cores available; 1 reads in this process")
+    ] = None,
+    redo: Annotated[
+        bool, typer.Option(help="read every document again, also those whose result from the same file and "
+                                "pipeline is in --out already (a second run skips them)")
+    ] = False,
     allow_errors: Annotated[bool, typer.Option("--allow-errors", help="exit 0 even when documents failed")] = False,
 ) -> None:
     """Run the whole pipeline in-process (no servers), write the results and record them for review."""
-    from extractor.pipeline import PipelineOptions, pipeline_fingerprint, run_extract
+    from extractor.bulk import default_jobs, run_extract
+    from extractor.cli_progress import ExtractProgressBar
+    from extractor.pipeline import PipelineOptions, pipeline_fingerprint
     from extractor.stages.classify import ClassifyOptions, CombineMode
 
     out.mkdir(parents=True, exist_ok=True)
     options = PipelineOptions(dpi=dpi, template=template, classify=ClassifyOptions(mode=CombineMode(matcher)))
     recorder = _open_recorder(paths, batch or paths[0].resolve().name, pipeline_fingerprint(options)) if store else None
     try:
-        summary = run_extract(paths, out, options, progress=lambda msg: typer.echo(msg, err=True),
-                              on_document=recorder.record if recorder else None)
+        with ExtractProgressBar() as bar:
+            summary = run_extract(paths, out, options, progress=bar.update,
+                                  on_document=recorder.record if recorder else None,
+                                  jobs=jobs or default_jobs(), redo=redo,
+                                  is_done=recorder.holds if recorder else None)
     finally:
         if recorder is not None:
             recorder.close()
@@ -154,6 +167,20 @@ def bench(
     if as_json:
         as_json.write_text(report.model_dump_json(indent=1), encoding="utf-8")
     typer.echo(format_bench(report))
+
+
+@app.command("bench-jobs")
+def bench_jobs(
+    docs: Annotated[int, typer.Option(help="generated reports")] = 8,
+    level: Annotated[str, typer.Option(help="digital | clean | typical | hard")] = "typical",
+    scanner: Annotated[str, typer.Option(help="scan simulator: ours | augraphy")] = "ours",
+    jobs: Annotated[list[int] | None, typer.Option("--jobs", help="worker counts to compare (default 1 and 2)")] = None,
+    seed: Annotated[int, typer.Option(help="seed of the generated reports")] = 124_000,
+) -> None:
+    """Pages/s of `extract --jobs N` for each N, on the same documents in the same run."""
+    from extractor.bench_jobs import format_jobs, run_jobs_bench
+
+    typer.echo(format_jobs(run_jobs_bench(docs, level, scanner, jobs or [1, 2], seed)))
 
 
 def _register_service_commands() -> None:

@@ -2,7 +2,8 @@
 
 ``user-add``, ``assign`` and ``token`` manage accounts in the configured database;
 ``export-corrections`` writes reviewer decisions as training data; ``calibrate`` prints the
-trade-off curve of the review threshold from truth files and predictions (no database).
+trade-off curve of the review threshold from truth files and predictions (no database);
+``bench-review`` measures the decisions a reviewer needs per wrong value (a copy of a store).
 """
 
 from __future__ import annotations
@@ -25,6 +26,25 @@ def register(app: typer.Typer) -> None:
     app.command("token-revoke")(token_revoke)
     app.command("export-corrections")(export_corrections)
     app.command("calibrate")(calibrate)
+    app.command("bench-review")(bench_review)
+
+
+def bench_review(
+    db: Annotated[str, typer.Option("--db", help="sqlite:/// URL of a store `nianbao extract` recorded into")],
+    batch: Annotated[str, typer.Option("--batch", help="batch name")],
+    truth: Annotated[Path, typer.Option("--truth", help="folder of <id>.truth.json", exists=True)],
+    policy: Annotated[list[str] | None, typer.Option("--policy", help="cells | identities (repeatable)")] = None,
+) -> None:
+    """Items per wrong value: a simulated reviewer who knows the truth empties the batch's queue
+    (on copies of the store; see extractor/review/bench.py)."""
+    from extractor.review.bench import run, table
+
+    try:
+        results = run(db, batch, truth, policy or ["cells", "identities"])
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(table(results))
 
 
 def _sessions():

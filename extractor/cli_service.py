@@ -284,6 +284,7 @@ def export(
     statuses: Annotated[bool, typer.Option("--statuses", help="add a status column per field (wide)")] = False,
     reviewed_only: Annotated[bool, typer.Option("--reviewed-only", help="only fully reviewed reports")] = False,
     as_zip: Annotated[bool, typer.Option("--zip", help="write one zip instead of a folder")] = False,
+    excel: Annotated[bool, typer.Option("--excel", help="CSV for Excel: UTF-8 with a byte-order mark, CRLF")] = False,
 ) -> None:
     """Export a batch's dataset with its codebook and manifest (same data, same bytes)."""
     from extractor.export import ExportFormat, Layout, Selection, export_batch
@@ -294,7 +295,7 @@ def export(
     selection = Selection.REVIEWED if reviewed_only else Selection.ALL
     with factory() as session:
         try:
-            bundle = export_batch(session, batch_id, ExportFormat(format), Layout(layout), statuses, selection)
+            bundle = export_batch(session, batch_id, ExportFormat(format), Layout(layout), statuses, selection, excel)
         except KeyError:
             typer.echo(f"no batch {batch_id}", err=True)
             raise typer.Exit(code=1) from None

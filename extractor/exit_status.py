@@ -25,7 +25,8 @@ def exit_on_failed_documents(summary, allow_errors: bool = False) -> None:
     """End `nianbao extract` with EXIT_FAILED_DOCUMENTS when any document failed.
 
     Args:
-        summary: the run's ``pipeline.ExtractSummary`` (``failed`` lists the failed documents).
+        summary: the run's ``bulk.ExtractSummary`` (``failed`` lists the documents read with an error and
+            no template; a failed document is read again by the next run, so it counts again).
         allow_errors: ``--allow-errors``: exit 0 all the same.
 
     Raises:

@@ -1,4 +1,4 @@
-"""The pipeline: one document in, one DocumentResult out; a batch of inputs into a folder.
+"""The pipeline: one document in, one DocumentResult out (a batch of inputs into a folder: `extractor.bulk`).
 
 It reads as the list of its steps (DESIGN.md): ingest → rasterise → text layer or OCR →
 layout → grid → join continued tables → assemble → validate → write. Stages know nothing
@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import logging
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,15 +22,14 @@ import numpy as np
 
 from extractor.datamodel import BBox, DocumentInfo, DocumentResult, PageRecord, Table, TextToken
 from extractor.datamodel.page import LayoutRegion
-from extractor.ingest import InputDocument, iter_inputs
-from extractor.output import INPUT_ERRORS_FILE, write_dataset, write_document
+from extractor.ingest import InputDocument
 from extractor.stages.assemble import AssembleOptions, AssembleStage
 from extractor.stages.classify import ClassifiedAssembleStage, ClassifyOptions, ClassifyStage, CombineMode
 from extractor.stages.grid import GridOptions, create_grid_stage, document_tables
 from extractor.stages.layout import LayoutOptions, LayoutStage
 from extractor.stages.ocr import OcrStage, RapidOcrOptions
 from extractor.stages.ocr.cells import CellReadOptions, read_table_cells
-from extractor.stages.pixels import grey_sum
+from extractor.stages.pixels import grey_sum, without_seals
 from extractor.stages.rasterise import (
     DocumentError,
     ImageSource,
@@ -48,15 +46,13 @@ from extractor.templates import get_template
 
 _log = logging.getLogger(__name__)
 
-# Refused inputs listed on the terminal; the rest are in the input-errors file.
-_ERRORS_SHOWN = 3
 # Layout labels whose regions are searched for a table grid.
 _TABLE_LABELS = frozenset({"table"})
 
 
 # Version of the code that reads a page: raised whenever a change can alter what a page record
 # holds (OCR use, cell reading, grids), so that stored pages read by older code are read again.
-PAGE_CODE_VERSION = 2
+PAGE_CODE_VERSION = 3
 
 
 class PipelineOptions(BaseModel):
@@ -80,7 +76,20 @@ def pipeline_fingerprint(options: PipelineOptions) -> str:
     import extractor
 
     models = ",".join(f"{path.name}:{_file_hash(path)}" for path in _page_models())
-    return f"page-code {PAGE_CODE_VERSION}; nianbao {extractor.__version__}; models {models}; {options.model_dump_json()}"
+    settings = json.dumps(_without_threads(options.model_dump(mode="json")), sort_keys=True, ensure_ascii=False)
+    return f"page-code {PAGE_CODE_VERSION}; nianbao {extractor.__version__}; models {models}; {settings}"
+
+
+def pipeline_id(options: PipelineOptions) -> str:
+    """A short name of :func:`pipeline_fingerprint`, written into every result (``document.pipeline``)."""
+    return hashlib.sha256(pipeline_fingerprint(options).encode()).hexdigest()[:16]
+
+
+def _without_threads(value):
+    """Options minus their thread counts: how many cores read a page does not change what is read."""
+    if isinstance(value, dict):
+        return {k: _without_threads(v) for k, v in value.items() if k != "threads"}
+    return value
 
 
 def _page_models() -> list[Path]:
@@ -115,6 +124,14 @@ class Pipeline:
             # The rule-based matcher's readings, combined with the cell classifier's (README).
             self.assemble = ClassifiedAssembleStage(self.assemble, ClassifyStage(classify), classify.mode)
         self.validate = ValidateStage(self.options.validate_)
+        self._id: str | None = None
+
+    @property
+    def id(self) -> str:
+        """:func:`pipeline_id` of this pipeline's options."""
+        if self._id is None:
+            self._id = pipeline_id(self.options)
+        return self._id
 
     @property
     def ocr(self) -> OcrStage:
@@ -197,7 +214,7 @@ class Pipeline:
             found = self.layout.ruled_tables(image, dpi)
         ruled, unruled_regions = self._read_ruled_grids(image, found, index, clock)
         with clock("ocr"):
-            prose_tokens = _ocr_ink_bands(_blank_out(image, [t.bbox for t in ruled]), self.ocr.predict)
+            prose_tokens = _ocr_ink_bands(without_seals(_blank_out(image, [t.bbox for t in ruled])), self.ocr.predict)
         with clock("layout"):
             regions = self.layout.predict(image, dpi, tokens=prose_tokens, ruled=found)
             table_regions = [r for r in regions if r.label in _TABLE_LABELS]
@@ -270,7 +287,8 @@ class Pipeline:
         """An empty result for a document: identity and provenance only."""
         return DocumentResult(
             document=DocumentInfo(
-                id=doc.id, source=doc.source, sha256=doc.sha256, format=doc.format, dpi=self.options.dpi
+                id=doc.id, source=doc.source, sha256=doc.sha256, format=doc.format, dpi=self.options.dpi,
+                pipeline=self.id,
             )
         )
 
@@ -378,91 +396,3 @@ def _ocr_ink_bands(image: np.ndarray, predict: Callable[[np.ndarray], list[TextT
 def _field_order(template_id: str, field_id: str) -> int:
     order = list(get_template(template_id).fields)
     return order.index(field_id) if field_id in order else len(order)
-
-
-@dataclass
-class ExtractSummary:
-    """What a batch run did, for the terminal."""
-
-    out_dir: Path
-    documents: int = 0  # documents processed (duplicates excluded)
-    duplicates: int = 0  # inputs skipped because the same bytes came earlier
-    input_errors: list[str] = field(default_factory=list)  # inputs that never became documents
-    failed: list[str] = field(default_factory=list)  # documents with an error and no template
-    fields: int = 0
-    flagged: int = 0
-    seconds: float = 0.0
-
-    def describe(self) -> str:
-        lines = [
-            f"{self.documents} documents → {self.out_dir} ({self.seconds:.1f} s)",
-            f"{self.fields} field values, {self.flagged} flagged for review",
-        ]
-        if self.duplicates:
-            lines.append(f"{self.duplicates} duplicate inputs skipped (see their JSON)")
-        for failure in self.failed:
-            lines.append(f"failed: {failure}")
-        for error in self.input_errors[:_ERRORS_SHOWN]:
-            lines.append(f"input refused: {error}")
-        if len(self.input_errors) > _ERRORS_SHOWN:
-            lines.append(f"… and {len(self.input_errors) - _ERRORS_SHOWN} more refused inputs (see {INPUT_ERRORS_FILE})")
-        return "\n".join(lines)
-
-
-def _duplicate_result(doc: InputDocument) -> DocumentResult:
-    return DocumentResult(
-        document=DocumentInfo(id=doc.id, source=doc.source, sha256=doc.sha256, format=doc.format),
-        errors=[f"duplicate of {doc.duplicate_of}: the same file was already processed"],
-    )
-
-
-# Called with each processed document, its result and its page records (e.g. to record them in
-# the store for review); duplicates are not passed, their first copy was.
-DocumentSink = Callable[[InputDocument, DocumentResult, list[PageRecord]], None]
-
-
-def run_extract(
-    paths: list[Path],
-    out_dir: Path,
-    options: PipelineOptions | None = None,
-    progress: Callable[[str], None] | None = None,
-    on_document: DocumentSink | None = None,
-) -> ExtractSummary:
-    """Run the pipeline over every document found in `paths` and write `out_dir`.
-
-    Writes ``<doc-id>.json`` for every document (duplicates and unreadable files included, with
-    their error), ``dataset.csv`` with one row per processed document, and ``input-errors.json``
-    listing inputs that were refused (unsafe archive members, unsupported files). `on_document`
-    sees every processed document after its JSON is written (the CLI records it in the store).
-    """
-    started = time.perf_counter()
-    say = progress or (lambda _msg: None)
-    pipeline = Pipeline(options)
-    summary = ExtractSummary(out_dir=out_dir)
-    results: list[DocumentResult] = []
-    with tempfile.TemporaryDirectory(prefix="nianbao-ingest-") as work:
-        ingest = iter_inputs(list(paths), Path(work))
-        summary.input_errors = [f"{e.source}: {e.reason}" for e in ingest.errors]
-        unique = ingest.unique_documents()
-        for i, doc in enumerate(ingest.documents):
-            if doc.duplicate_of is not None:
-                write_document(_duplicate_result(doc), out_dir)
-                summary.duplicates += 1
-                continue
-            say(f"[{unique.index(doc) + 1}/{len(unique)}] {doc.source}")
-            result, pages = pipeline.extract_with_pages(doc)
-            write_document(result, out_dir)
-            if on_document is not None:
-                on_document(doc, result, pages)
-            results.append(result)
-            if result.template is None:
-                summary.failed.append(f"{doc.source}: {'; '.join(result.errors)}")
-    write_dataset(results, out_dir / "dataset.csv")
-    (out_dir / INPUT_ERRORS_FILE).write_text(
-        "[" + ",".join(e.model_dump_json() for e in ingest.errors) + "]\n", encoding="utf-8"
-    )
-    summary.documents = len(results)
-    summary.fields = sum(len(r.fields) for r in results)
-    summary.flagged = sum(1 for r in results for f in r.fields.values() if f.status.value == "flagged")
-    summary.seconds = time.perf_counter() - started
-    return summary

@@ -1,8 +1,9 @@
 """/review: the reviewer page (one Jinja template) and its small JSON endpoints.
 
-The page signs in, takes the next item of a batch under a document lease, shows the crop of
-the cell, and posts a decision; each answer carries the same pydantic records the CLI and the
-tests use (:mod:`extractor.review.views`).
+The page signs in, takes the next item of a batch under a lease on its item group (a section of
+a document, or its metadata), shows the item's picture, and posts a decision; each answer carries
+the same pydantic records the CLI and the tests use (:mod:`extractor.review.views`). History,
+undo and reviewer statistics come from :mod:`extractor.review.audit`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from extractor.api.deps import (
@@ -43,9 +45,10 @@ from extractor.review.accounts import (
     revoke_tokens,
     visible_batches,
 )
-from extractor.review.sessions import open_session, revoke_session
-from extractor.review.corrections import LeaseLost, decide
-from extractor.review.crop import cell_crop_png
+from extractor.review.audit import HistoryEntry, ReviewerStats, history, reviewer_stats
+from extractor.review.sessions import csrf_matches, open_session, revoke_session, session_for_cookie
+from extractor.review.corrections import Action, LeaseLost, StaleDecision, TypedValueError, decide, undo_last
+from extractor.review.images import render_picture
 from extractor.review.queue import (
     BatchQueueProgress,
     acquire_lease,
@@ -54,10 +57,10 @@ from extractor.review.queue import (
     queue_progress,
     release_leases,
 )
-from extractor.review.views import DocumentView, ReviewItemOut, document_view, item_out
+from extractor.review.views import DocumentView, ReviewItemOut, document_view, item_out, item_picture
 from extractor.settings import Settings
 from extractor.storage import ApiToken, Batch, ContentStore, Document, FieldRow, PageRow, ReviewItem, User, UserRole
-from extractor.storage.review_view import view_of
+from extractor.storage.review_view import view_fields, view_of
 
 _log = logging.getLogger(__name__)
 
@@ -120,13 +123,25 @@ class TokenInfo(BaseModel):
 
 class Decision(BaseModel):
     value: float | None = Field(None, description="the corrected value; None confirms the value as read")
-    reason: str = ""
+    text: str | None = Field(None, max_length=200, description="what the reviewer typed, read strictly: "
+                             "digits (full-width too), a point, a minus sign; 1e3 or 0x10 are refused")
+    action: Action | None = Field(None, description="as_printed: the item's identities do not add up in print; "
+                                  "accept them as printed (clears every item they raised)")
+    field_id: str | None = Field(None, max_length=200, description="identity items: the cell the value goes into")
+    version: int | None = Field(None, description="the item version shown; a decided version answers 409")
+    reason: str = Field("", max_length=2000, description="the reviewer's comment, kept in the history")
 
 
 class DecisionOut(BaseModel):
     item: ReviewItemOut
     document: DocumentView
     progress: BatchQueueProgress
+    decision_id: int
+
+
+class UndoOut(BaseModel):
+    decision_id: int | None = Field(description="the decision undone; None: nothing of yours left to undo")
+    item: ReviewItemOut | None
 
 
 @router.get("", response_class=HTMLResponse, include_in_schema=False)
@@ -190,7 +205,7 @@ def batches(user: CurrentUser, session: DbSession) -> list[BatchQueueProgress]:
     query = select(Batch.id).order_by(Batch.created_at.desc())
     if allowed is not None:
         query = query.where(Batch.id.in_(allowed))
-    out = [p for b in session.scalars(query).all() if (p := queue_progress(session, b)) is not None]
+    out = [p for b in session.scalars(query).all() if (p := queue_progress(session, b, user.id)) is not None]
     session.commit()
     return out
 
@@ -201,6 +216,8 @@ def take_next(batch_id: str, user: CurrentUser, session: DbSession,
               settings: Annotated[Settings, Depends(get_settings)], after: int | None = None) -> ReviewItemOut | Response:
     """Lease and return the next item of the batch (`after`: skip past that item)."""
     previous = session.get(ReviewItem, after) if after is not None else None
+    if previous is not None and previous.batch_id != batch_id:
+        previous = None
     try:
         item = next_item(session, user, batch_id, settings.review.lease_seconds, after=previous)
     except PermissionError:
@@ -214,40 +231,102 @@ def take_next(batch_id: str, user: CurrentUser, session: DbSession,
 @router.get("/api/items/{item_id}", response_model=ReviewItemOut)
 def open_item(item_id: int, user: CurrentUser, session: DbSession,
               settings: Annotated[Settings, Depends(get_settings)]) -> ReviewItemOut:
-    """An item by id (going back to a previous one), its document leased to the user."""
+    """An item by id (going back, or the page reloaded), its group leased to the user (the lease renewed)."""
     item = _visible_item(session, user, item_id)
-    if not acquire_lease(session, item.document_id, user, settings.review.lease_seconds):
+    if not acquire_lease(session, item.document_id, item.group_key, user, settings.review.lease_seconds):
         session.rollback()
-        raise HTTPException(status.HTTP_409_CONFLICT, "another reviewer is working on this document")
+        raise HTTPException(status.HTTP_409_CONFLICT, "另一位复核人正在处理这部分 / another reviewer is working on "
+                            "this part of the document")
     session.commit()
     return item_out(session, item)
 
 
-@router.post("/api/items/{item_id}/decision", response_model=DecisionOut)
+@router.post("/api/items/{item_id}/decision", response_model=DecisionOut,
+             responses={409: {"description": "lease lost, or this item version was decided already"},
+                        422: {"description": "the value is refused (message in Chinese and English)"}})
 def post_decision(item_id: int, decision: Decision, user: CurrentUser, session: DbSession,
                   settings: Annotated[Settings, Depends(get_settings)]) -> DecisionOut:
-    """Confirm or correct the item's field; the document is re-validated and its lease renewed."""
+    """Confirm, correct or accept as printed; the document is re-validated and the lease renewed."""
     item = _visible_item(session, user, item_id)
     try:
-        decide(session, user, item, decision.value, decision.reason)
+        made = decide(session, user, item, decision.value, decision.reason, text=decision.text,
+                      action=decision.action, field_id=decision.field_id, version=decision.version)
+        session.flush()
     except LeaseLost as exc:
         session.rollback()
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        raise HTTPException(status.HTTP_409_CONFLICT, f"复核期限已过 / lease lost: {exc}",
+                            headers={"X-Review-Conflict": "lease"}) from None
+    except (StaleDecision, IntegrityError) as exc:
+        session.rollback()
+        _log.info("stale decision on item %s: %s", item_id, exc)
+        raise HTTPException(status.HTTP_409_CONFLICT, "此项已复核，未重复记录 / this item was decided already; "
+                            "nothing recorded twice", headers={"X-Review-Conflict": "stale"}) from None
     except ValueError as exc:
         session.rollback()
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
-    acquire_lease(session, item.document_id, user, settings.review.lease_seconds)
+    acquire_lease(session, item.document_id, item.group_key, user, settings.review.lease_seconds)
+    decision_id = made.id
     session.commit()
     document = session.get(Document, item.document_id)
     return DecisionOut(item=item_out(session, item), document=document_view(session, document, item.batch_id),
-                       progress=queue_progress(session, item.batch_id))
+                       progress=queue_progress(session, item.batch_id, user.id), decision_id=decision_id)
+
+
+@router.post("/api/batches/{batch_id}/undo", response_model=UndoOut,
+             responses={409: {"description": "another reviewer holds the item, or changed a field since"}})
+def undo(batch_id: str, user: CurrentUser, session: DbSession,
+         settings: Annotated[Settings, Depends(get_settings)]) -> UndoOut:
+    """Undo the caller's latest decision in the batch not undone yet (again: one further back)."""
+    require_batch(session, user, batch_id)
+    try:
+        done = undo_last(session, user, batch_id, settings.review.lease_seconds)
+    except (LeaseLost, StaleDecision) as exc:
+        session.rollback()
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    session.commit()
+    if done is None:
+        return UndoOut(decision_id=None, item=None)
+    return UndoOut(decision_id=done.id, item=item_out(session, session.get(ReviewItem, done.item_id)))
+
+
+@router.post("/api/leases/release", status_code=status.HTTP_204_NO_CONTENT)
+async def release(request: Request, session: DbSession, secret: Annotated[str, Depends(get_secret)],
+                  settings: Annotated[Settings, Depends(get_settings)]) -> Response:
+    """Give back the caller's leases (the page sends this with navigator.sendBeacon when its tab closes).
+
+    A beacon cannot set headers, so the page sends its CSRF token as the text body; it must be
+    the sign-in's own token, as the header would be. A bearer token needs none.
+    """
+    body = (await request.body())[:200].decode("utf-8", "replace").strip()
+    user = _beacon_user(request, session, secret, settings, body)
+    release_leases(session, user)
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _beacon_user(request: Request, session: Session, secret: str, settings: Settings, token: str) -> User:
+    from extractor.review.accounts import AuthError, user_for_token
+
+    header = request.headers.get("authorization", "")
+    try:
+        if header.lower().startswith("bearer "):
+            return user_for_token(session, header[7:].strip())
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if not cookie:
+            raise AuthError("not signed in")
+        user, sid = session_for_cookie(session, cookie, secret, settings.review.session_hours)
+    except AuthError as exc:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+    if token != request.cookies.get(CSRF_COOKIE) or not csrf_matches(token, sid, secret):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "missing or wrong CSRF token (body of the beacon)")
+    return user
 
 
 @router.get("/api/items/{item_id}/crop.png", response_class=Response,
             responses={200: {"content": {"image/png": {}}}})
 def crop(item_id: int, user: CurrentUser, session: DbSession,
          store: Annotated[ContentStore, Depends(get_store)]) -> Response:
-    """The page around the item's cell, the cell outlined, rendered from the stored file."""
+    """The page around the item's cell, the cell outlined (cached; see :mod:`extractor.review.images`)."""
     item = _visible_item(session, user, item_id)
     row = session.scalar(
         select(FieldRow).where(FieldRow.document_id == item.document_id, FieldRow.field_id == item.field_id,
@@ -255,15 +334,66 @@ def crop(item_id: int, user: CurrentUser, session: DbSession,
     )
     if row is None or row.page is None or row.bbox is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "the field was not located on a page")
+    return _picture_response(session, store, item, full=False)
+
+
+@router.get("/api/items/{item_id}/image.png", response_class=Response,
+            responses={200: {"content": {"image/png": {}}}})
+def item_image(item_id: int, user: CurrentUser, session: DbSession,
+               store: Annotated[ContentStore, Depends(get_store)], full: bool = False) -> Response:
+    """The item's picture: its cell, the expected row and column of a field not found, an
+    identity's cells or a metadata line; `full`: the whole page with the same highlights."""
+    return _picture_response(session, store, _visible_item(session, user, item_id), full=full)
+
+
+def _picture_response(session: Session, store: ContentStore, item: ReviewItem, full: bool) -> Response:
+    document = session.get(Document, item.document_id)
+    rows = {r.field_id: r for r in view_fields(session, document.id, item.batch_id)}
+    picture = item_picture(session, item, document, rows)
+    if picture is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no page of this document is stored")
     page = session.scalar(
-        select(PageRow).where(PageRow.document_id == item.document_id, PageRow.index == row.page,
+        select(PageRow).where(PageRow.document_id == item.document_id, PageRow.index == picture.page,
                               PageRow.record.is_not(None)).order_by(PageRow.created_at.desc())
     )
     if page is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no stored page record")
-    document = session.get(Document, item.document_id)
-    png = cell_crop_png(store.path(document.blob_key), PageRecord.model_validate(page.record), row.bbox)
-    return Response(content=png, media_type="image/png", headers={"Cache-Control": "private, max-age=60"})
+    png = render_picture(store.root, store.path(document.blob_key), document.sha256,
+                         PageRecord.model_validate(page.record), picture, full_page=full)
+    return Response(content=png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.get("/api/documents/{document_id}/history", response_model=list[HistoryEntry])
+def document_history(document_id: int, user: CurrentUser, session: DbSession, field_id: str | None = None,
+                     batch: Annotated[str | None, Query(description="its changes in this batch")] = None,
+                     ) -> list[HistoryEntry]:
+    """Every change to the document's fields and metadata (or to one field), newest first.
+
+    With `batch` (one of the caller's batches): the changes made in that batch only (a review
+    belongs to its batch). Without it, an admin sees every batch's changes, others those of the
+    batches they may see.
+    """
+    require_document(session, user, document_id)
+    if batch is not None:
+        require_batch(session, user, batch)
+        return history(session, document_id=document_id, field_id=field_id, batch_id=batch)
+    entries = history(session, document_id=document_id, field_id=field_id)
+    allowed = visible_batches(session, user)
+    return entries if allowed is None else [e for e in entries if e.batch_id in allowed]
+
+
+@router.get("/api/batches/{batch_id}/history", response_model=list[HistoryEntry])
+def batch_history(batch_id: str, user: CurrentUser, session: DbSession, limit: int = 500) -> list[HistoryEntry]:
+    """The batch's latest changes, newest first (who, when, old, new, reason)."""
+    require_batch(session, user, batch_id)
+    return history(session, batch_id=batch_id, limit=max(1, min(limit, 5000)))
+
+
+@router.get("/api/batches/{batch_id}/stats", response_model=list[ReviewerStats])
+def batch_stats(batch_id: str, user: CurrentUser, session: DbSession) -> list[ReviewerStats]:
+    """Per reviewer: decisions, undone decisions, fields changed, items per hour of active time."""
+    require_batch(session, user, batch_id)
+    return reviewer_stats(session, batch_id)
 
 
 @router.get("/api/documents/{document_id}/view", response_model=DocumentView)

@@ -54,6 +54,9 @@ class DocumentInfo(BaseModel):
     )
     pages: int | None = None
     dpi: float | None = Field(None, description="resolution the page/bbox coordinates refer to")
+    pipeline: str | None = Field(
+        None, description="short hash of the code, models and options that read it (None in older results)"
+    )
 
 
 class ReportMeta(BaseModel):

@@ -88,6 +88,8 @@ def _score_document(report: EvalReport, doc_id: str, truth: dict[str, Any], valu
     agency_ok = _score_meta(report.agency, _clean(meta.get("agency")),
                             _clean(prediction.meta.agency) if prediction else None)
     year_ok = _score_meta(report.year, _as_int(meta.get("year")), prediction.meta.year if prediction else None)
+    published_ok = _score_meta(report.published, _clean(meta.get("published")),
+                               prediction.meta.published if prediction else None)
     template_ok = prediction is not None and prediction.template == template_id
     report.template.add(template_ok)
     report.documents += 1
@@ -96,7 +98,8 @@ def _score_document(report: EvalReport, doc_id: str, truth: dict[str, Any], valu
     group.documents_all_right += all_right
     report.per_document.append(
         DocumentScore(id=doc_id, level=level, prediction=status, fields=doc_tally, all_right=all_right,
-                      template_ok=template_ok, agency_ok=agency_ok, year_ok=year_ok, wrong_fields=wrong)
+                      template_ok=template_ok, agency_ok=agency_ok, year_ok=year_ok,
+                      published_ok=published_ok, wrong_fields=wrong)
     )
 
 

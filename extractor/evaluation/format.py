@@ -54,7 +54,8 @@ def format_report(report: EvalReport) -> str:
         lines.append(f"  level {lv:<13}{_count(g.documents_all_right, g.documents)}")
     lines.append(f"silent errors        {report.overall.silent_errors}")
     lines.append(f"missing fields       {report.overall.missing}")
-    for name, acc in (("template", report.template), ("agency", report.agency), ("year", report.year)):
+    for name, acc in (("template", report.template), ("agency", report.agency), ("year", report.year),
+                      ("published", report.published)):
         lines.append(f"{name:<21}{_accuracy(acc)}")
     problems = [
         ("no prediction", report.missing_predictions),

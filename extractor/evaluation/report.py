@@ -104,6 +104,7 @@ class DocumentScore(BaseModel):
     template_ok: bool
     agency_ok: bool | None = Field(None, description="None when the truth names no agency")
     year_ok: bool | None = Field(None, description="None when the truth has no year")
+    published_ok: bool | None = Field(None, description="None when the truth has no publication date")
     wrong_fields: list[str] = Field(default_factory=list, description="field ids that are wrong or missing")
 
 
@@ -120,6 +121,7 @@ class EvalReport(BaseModel):
     template: Accuracy = Field(default_factory=Accuracy)
     agency: Accuracy = Field(default_factory=Accuracy, description="exact match (outer spaces ignored)")
     year: Accuracy = Field(default_factory=Accuracy)
+    published: Accuracy = Field(default_factory=Accuracy, description="publication date, exact (YYYY-MM-DD)")
     missing_predictions: list[str] = Field(default_factory=list, description="ids with no <id>.json")
     unreadable_predictions: dict[str, str] = Field(default_factory=dict, description="id → why it was rejected")
     unmatched_predictions: list[str] = Field(default_factory=list, description="<id>.json with no truth file")

@@ -75,6 +75,7 @@ def export_batch(
     layout: Layout = Layout.WIDE,
     statuses: bool = False,
     selection: Selection = Selection.ALL,
+    excel: bool = False,
 ) -> ExportBundle:
     """Export a batch's dataset with its codebook.
 
@@ -85,6 +86,7 @@ def export_batch(
         layout: wide, long or both.
         statuses: add a ``<field id>.status`` column per field to the wide layout.
         selection: every report, or only the fully reviewed ones.
+        excel: CSV with a UTF-8 byte-order mark and CRLF line ends, for Excel (ignored otherwise).
 
     Returns:
         The files (``dataset-wide.<ext>``, ``dataset-long.<ext>``, ``codebook.<ext>``) and a
@@ -103,14 +105,14 @@ def export_batch(
     rows: dict[str, int] = {}
     if layout in (Layout.WIDE, Layout.BOTH):
         frame = wide_frame(session, results, statuses)
-        bundle.files[f"dataset-wide{suffix}"] = write_bytes(frame, fmt)
+        bundle.files[f"dataset-wide{suffix}"] = write_bytes(frame, fmt, excel)
         rows[f"dataset-wide{suffix}"] = len(frame.rows)
     if layout in (Layout.LONG, Layout.BOTH):
         frame = long_frame(results)
-        bundle.files[f"dataset-long{suffix}"] = write_bytes(frame, fmt)
+        bundle.files[f"dataset-long{suffix}"] = write_bytes(frame, fmt, excel)
         rows[f"dataset-long{suffix}"] = len(frame.rows)
     book = codebook(statuses)
-    bundle.files[f"codebook{suffix}"] = write_bytes(book, fmt)
+    bundle.files[f"codebook{suffix}"] = write_bytes(book, fmt, excel)
     rows[f"codebook{suffix}"] = len(book.rows)
     errors = session.execute(
         select(InputErrorRow.source, InputErrorRow.reason)
@@ -129,6 +131,7 @@ def export_batch(
         "layout": layout.value,
         "statuses": statuses,
         "selection": selection.value,
+        **({"excel": True} if excel and fmt is ExportFormat.CSV else {}),
         "reports": len(results),
         "files": files,
         # One hash for the whole export: of the files' names and hashes, in name order.

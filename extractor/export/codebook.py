@@ -43,6 +43,22 @@ _CODEBOOK = [
 ]
 
 
+def column_labels() -> dict[str, str]:
+    """Column name → Chinese label, for every column an export may hold (Stata variable labels).
+
+    A field id names the same cell in both templates, so its label is that of the first
+    template listing it; ``<field id>.status`` columns are labelled ``<label>·状态``.
+    """
+    labels = {name: zh for name, _, zh, _ in (*META_COLUMNS, *LONG_COLUMNS)}
+    for template_id in list_templates():
+        for fid, fdef in get_template(template_id).fields.items():
+            labels.setdefault(fid, fdef.label)
+            labels.setdefault(f"{fid}.status", f"{fdef.label}·状态")
+    labels.update({"variable": "变量", "stata_name": "Stata 变量名", "label_zh": "中文标签", "label_en": "英文标签",
+                   "type": "类型", "unit": "单位"})
+    return labels
+
+
 def field_kinds() -> dict[str, ColumnKind]:
     """Field id → column kind, over every template (amounts are decimals, the rest counts)."""
     kinds: dict[str, ColumnKind] = {}

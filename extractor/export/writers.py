@@ -28,15 +28,21 @@ _DTA_TIMESTAMP = b" 1 Jan 2000 00:00"
 _INT64 = (-(2**63), 2**63 - 1)
 # Largest double Stata reads as a number (larger ones are its missing-value codes).
 _STATA_MAX_DOUBLE = 8.988465674311579e307
+# Whole numbers a Stata long (int32) holds; larger ones are its missing-value codes.
+_STATA_LONG = (-2_147_483_647, 2_147_483_620)
+# Longest variable label of a .dta 118/119 file, characters.
+_STATA_LABEL_MAX = 80
+# Byte-order mark that makes Excel read a CSV as UTF-8 (without it, Excel on Chinese Windows reads GBK).
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 class ExportFormat(str, Enum):
     """File formats of an export."""
 
-    CSV = "csv"  # UTF-8 with BOM-less header row; empty cell = missing
+    CSV = "csv"  # UTF-8 without BOM (with one for Excel: write_bytes(..., excel=True)); empty cell = missing
     PARQUET = "parquet"  # typed columns (string, int64, double), zstd-compressed; see exportable()
     JSONL = "jsonl"  # one JSON object per row, keys in column order, null = missing
-    DTA = "dta"  # Stata 15 (dta 119); long names mapped as in the codebook's stata_name
+    DTA = "dta"  # Stata 15 (dta 119, UTF-8); short names as in the codebook's stata_name, Chinese variable labels
 
 
 # File name suffix by format.
@@ -44,10 +50,16 @@ SUFFIX = {ExportFormat.CSV: ".csv", ExportFormat.PARQUET: ".parquet", ExportForm
           ExportFormat.DTA: ".dta"}
 
 
-def write_bytes(frame: Frame, fmt: ExportFormat) -> bytes:
-    """The frame encoded in `fmt`; no value makes a writer fail (see :func:`exportable`)."""
+def write_bytes(frame: Frame, fmt: ExportFormat, excel: bool = False) -> bytes:
+    """The frame encoded in `fmt`; no value makes a writer fail (see :func:`exportable`).
+
+    Args:
+        excel: CSV only: start with a UTF-8 byte-order mark and end lines with CRLF, as Excel
+            expects (it then opens Chinese text correctly by double-click).
+    """
+    if fmt is ExportFormat.CSV:
+        return _csv(exportable(frame), excel)
     return {
-        ExportFormat.CSV: _csv,
         ExportFormat.PARQUET: _parquet,
         ExportFormat.JSONL: _jsonl,
         ExportFormat.DTA: _dta,
@@ -129,13 +141,13 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _csv(frame: Frame) -> bytes:
+def _csv(frame: Frame, excel: bool = False) -> bytes:
     out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\r\n" if excel else "\n")
     writer.writerow([c.name for c in frame.columns])
     for row in frame.rows:
         writer.writerow([_cell(v) for v in row])
-    return out.getvalue().encode("utf-8")
+    return (UTF8_BOM if excel else b"") + out.getvalue().encode("utf-8")
 
 
 def _jsonl(frame: Frame) -> bytes:
@@ -170,6 +182,8 @@ def _dta(frame: Frame) -> bytes:
     import pandas as pd
     import pyreadstat
 
+    from extractor.export.codebook import column_labels
+
     names = [stata_name(c.name) for c in frame.columns]
     if len(set(names)) != len(names):
         raise ValueError("two columns map to the same Stata name")
@@ -178,12 +192,19 @@ def _dta(frame: Frame) -> bytes:
         values = [row[i] for row in frame.rows]
         if col.kind is ColumnKind.STR:
             data[name] = pd.Series(["" if v is None else v for v in values], dtype=object)
+        elif col.kind is ColumnKind.INT and all(v is None or (float(v).is_integer()
+                                                              and _STATA_LONG[0] <= v <= _STATA_LONG[1])
+                                                for v in values):
+            # Counts are Stata longs ("." for missing), so `list` and `tab` show 3, not 3.0.
+            data[name] = pd.Series([None if v is None else int(v) for v in values], dtype="Int32")
         else:
-            # Stata has no nullable integer: counts go out as doubles with "." for missing.
+            # A count past a Stata long, a fraction, or an amount: a double ("." for missing).
             data[name] = pd.Series([float("nan") if v is None or abs(float(v)) > _STATA_MAX_DOUBLE else float(v)
                                     for v in values], dtype="float64")
     df = pd.DataFrame(data, columns=names)
-    labels = [c.name[:80] for c in frame.columns]
+    # Chinese variable labels (dta 119 is UTF-8); a column without one keeps its own name.
+    known = column_labels()
+    labels = [known.get(c.name, c.name)[:_STATA_LABEL_MAX] for c in frame.columns]
     fd, tmp = tempfile.mkstemp(suffix=".dta")
     os.close(fd)
     try:

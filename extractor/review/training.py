@@ -13,7 +13,8 @@ File format: JSON Lines, UTF-8, one decision per line, oldest first, with these 
 ``dpi``        resolution ``bbox`` refers to (render the page at this dpi to crop the cell)
 ``old``        the machine's value before the decision (null: unreadable)
 ``new``        the value after the decision (the truth for training)
-``kind``       ``confirm`` (old was right) or ``correct``
+``kind``       ``confirm`` (old was right), ``as_printed`` (right: its identity does not add up in
+               print) or ``correct``; undo rows, metadata and identity records are left out
 ``cell_text``  the cell text the machine read (``''`` for a blank cell)
 ``status``     the field's status before the decision (flagged, derived, auto, reviewed)
 ``reason``     the reason given, or the flag reasons that sent the field to review
@@ -50,14 +51,15 @@ def correction_records(session: Session, store: ContentStore | None = None,
         User, User.id == Correction.user_id
     )
     if batch_id is not None:
-        query = query.where(
-            Correction.document_id.in_(select(BatchDocument.document_id).where(BatchDocument.batch_id == batch_id))
-        )
+        # Decisions made in that batch (a review belongs to its batch).
+        query = query.where(Correction.batch_id == batch_id)
     rows = session.execute(query.order_by(Correction.created_at, Correction.id)).all()
     last = {}
     for correction, _doc, _user in rows:
         last[(correction.document_id, correction.field_id)] = correction.id
     for correction, doc, user in rows:
+        if correction.kind == "undo" or correction.field_id.startswith(("meta.", "identity:")):
+            continue  # not a cell's reading: undo rows, metadata and identities accepted as printed
         source = session.scalar(
             select(BatchDocument.source).where(BatchDocument.document_id == doc.id).order_by(BatchDocument.id)
         )

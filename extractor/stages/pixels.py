@@ -41,3 +41,29 @@ def grey_sum(image: np.ndarray) -> tuple[np.ndarray, int]:
     if image.ndim == 2:
         return image.astype(np.uint16), 1
     return image[..., 0].astype(np.uint16) + image[..., 1] + image[..., 2], 3
+
+
+# A pixel whose red exceeds its green and blue by this much is seal ink (as `grid.lines` judges it).
+_SEAL_RED_EXCESS = 40
+# Seal ink is paler than this share of the paper in the red channel; print under a seal darker.
+_SEAL_RED = 0.6
+
+
+def without_seals(image: np.ndarray) -> np.ndarray:
+    """An RGB page with the red seals' own ink made paper, the print under them kept.
+
+    Seals are stamped over the signature, the date and sometimes the title: in colour they are
+    as dark as print, and the text detector cuts a date line where a seal's ring crosses it.
+    Black print under red ink stays dark in the red channel (ink multiplies); the seal alone is
+    pale there. A greyscale page is returned as it is.
+    """
+    if image.ndim != 3 or image.shape[2] < 3:
+        return image
+    red = np.ascontiguousarray(image[:, :, 0])
+    seal = cv2.subtract(red, np.maximum(image[:, :, 1], image[:, :, 2])) > _SEAL_RED_EXCESS
+    if not seal.any():
+        return image
+    paper = float(np.percentile(red[::4, ::4], 90))
+    out = image.copy()
+    out[seal & (red > _SEAL_RED * paper)] = 255
+    return out

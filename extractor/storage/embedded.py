@@ -81,6 +81,23 @@ class EmbeddedRecorder:
         _log.info("recording into batch %s (%s)", batch_id, name)
         return cls(sessions, batch_id, name, options_json)
 
+    def holds(self, doc: InputDocument, result: DocumentResult) -> bool:
+        """Whether the store has `doc`'s result under the page keys of this run (`run_extract`'s
+        `is_done`: a result kept from an earlier run must be in the store too)."""
+        with session_scope(self._sessions) as session:
+            document = session.scalar(select(Document).where(Document.sha256 == doc.sha256))
+            held = document is not None and self._is_stored(document, result)
+        self.kept += held
+        return held
+
+    def _is_stored(self, document: Document, result: DocumentResult) -> bool:
+        return document.finish_hash == self._finish_key(document.sha256, result) and document.state in _FINAL
+
+    def _finish_key(self, sha256: str, result: DocumentResult) -> str:
+        return finish_input_hash(
+            [page_input_hash(sha256, i, self._options_json) for i in range(result.document.pages or 0)]
+        )
+
     def record(self, doc: InputDocument, result: DocumentResult, pages: list[PageRecord]) -> None:
         """Store one document's page records and result (once per set of page inputs); commits."""
         with session_scope(self._sessions) as session:
@@ -89,11 +106,11 @@ class EmbeddedRecorder:
                 # register_inputs saw the same files; a file changed on disk since then.
                 _log.warning("%s is not registered (changed during the run?); not recorded", doc.source)
                 return
-            keys = [page_input_hash(doc.sha256, i, self._options_json) for i in range(result.document.pages or 0)]
-            finish_key = finish_input_hash(keys)
-            if document.finish_hash == finish_key and document.state in _FINAL:
+            if self._is_stored(document, result):
                 self.kept += 1
                 return
+            keys = [page_input_hash(doc.sha256, i, self._options_json) for i in range(result.document.pages or 0)]
+            finish_key = finish_input_hash(keys)
             document.started_at = document.started_at or dt.datetime.now(dt.UTC)
             for page in pages:
                 save_page(session, document.id, page.index, PAGE_STAGE, keys[page.index], page,

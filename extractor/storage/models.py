@@ -155,6 +155,9 @@ class BatchDocument(Base):
     duplicate_of: Mapped[str | None] = mapped_column(Text)
     # The document's finish_hash when this batch's review items were last built from it; None: not yet.
     review_hash: Mapped[str | None] = mapped_column(String(64))
+    # Metadata values this batch's reviewers decided ({"agency": …, "year": …, "published": …},
+    # only the keys decided); None: the machine's (storage.review_view.view_meta).
+    meta: Mapped[dict | None] = mapped_column(JsonType)
 
     batch: Mapped[Batch] = relationship(back_populates="items")
     document: Mapped[Document] = relationship()
@@ -257,6 +260,15 @@ class Correction(Base):
     raw: Mapped[str | None] = mapped_column(Text)
     page: Mapped[int | None] = mapped_column(Integer)
     bbox: Mapped[list | None] = mapped_column(JsonType)
+    # The reviewer's decision this row belongs to (one decision may change several fields:
+    # "printed as is" for an identity); None: recorded before decisions were kept.
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("review_decisions.id", ondelete="SET NULL"), index=True)
+    # What the field held before, so an undo restores it exactly; None: not recorded (older rows).
+    old_reasons: Mapped[list | None] = mapped_column(JsonType)
+    old_suggestion: Mapped[float | None] = mapped_column(Float)
+    # Metadata decisions (agency, year, publication date) keep their text here; numbers stay in old/new_value.
+    old_text: Mapped[str | None] = mapped_column(Text)
+    new_text: Mapped[str | None] = mapped_column(Text)
 
 
 class UserRole(str, Enum):
@@ -301,8 +313,17 @@ class ReviewState(str, Enum):
     RESOLVED = "resolved"  # no longer doubtful: another correction restored its identities
 
 
+class ItemKind(str, Enum):
+    """What a review item asks about."""
+
+    FIELD = "field"  # one value cell (field_id is the field id)
+    IDENTITY = "identity"  # a broken accounting identity as a whole (field_id is "identity:<name>")
+    META = "meta"  # agency, year or publication date (field_id is "meta.<key>")
+
+
 class ReviewItem(Base):
-    """A field of a document waiting for (or past) review in one batch; one per batch, document and field."""
+    """A field, identity or metadata value of a document waiting for (or past) review in one
+    batch; one per batch, document and key."""
 
     __tablename__ = "review_items"
     __table_args__ = (UniqueConstraint("batch_id", "document_id", "field_id", name="uq_review_items_batch_document_field"),
@@ -318,14 +339,66 @@ class ReviewItem(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(16), default=ItemKind.FIELD.value)  # ItemKind value
+    # The lease group: items of one group are handed to one reviewer at a time (the field's
+    # section, "meta" for metadata); other groups of the document stay free for others.
+    group_key: Mapped[str] = mapped_column(String(32), default="")
+    # Bumped whenever the item is decided or reopened; a decision names the version it was made
+    # on, and one version takes one decision (a double Enter records once).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ReviewDecision(Base):
+    """One decision of a reviewer on one version of an item (confirm, correct, printed as is).
+
+    The field changes it made are its ``corrections`` rows; undoing it adds ``undo`` rows and
+    sets ``undone_at`` (the history itself is never rewritten).
+    """
+
+    __tablename__ = "review_decisions"
+    __table_args__ = (UniqueConstraint("item_id", "item_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id", ondelete="CASCADE"), index=True)
+    item_version: Mapped[int] = mapped_column(Integer)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # confirm | correct | as_printed
+    comment: Mapped[str] = mapped_column(Text, default="")  # what the reviewer wrote in the comment box
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class IdentityAcceptance(Base):
+    """A reviewer found an identity broken in print, in one batch: the agency's own figures do not add up.
+
+    While it stands (``undone_at`` None) the identity's failure flags nothing; the check row
+    still says it does not hold, so the dataset stays honest.
+    """
+
+    __tablename__ = "identity_acceptances"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    # The batch it was made in: it holds for that batch's copy of the document only.
+    batch_id: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    identity: Mapped[str] = mapped_column(String(200))
+    decision_id: Mapped[int] = mapped_column(ForeignKey("review_decisions.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ReviewLease(Base):
-    """A reviewer holds a document until `expires_at`; nobody else reviews it meanwhile."""
+    """A reviewer holds one item group of a document (a section, or its metadata) until
+    `expires_at`; nobody else reviews that group meanwhile."""
 
     __tablename__ = "review_leases"
 
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+    group_key: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     acquired_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -21,7 +21,7 @@ from extractor.datamodel import (
 )
 from extractor.stages.validate import ProseClaim, prose_claims
 from extractor.storage.models import CheckRow, Document, DocumentState, FieldRow, PageRow
-from extractor.storage.review_view import MACHINE, refresh_copies, view_checks, view_fields
+from extractor.storage.review_view import META_KEYS, MACHINE, refresh_copies, view_checks, view_fields, view_meta
 from extractor.storage.upsert import insert_ignore
 
 _log = logging.getLogger(__name__)
@@ -180,8 +180,8 @@ def stored_result(session: Session, document: Document, item_id: str | None = No
         document: the stored document.
         item_id: the id to report (a batch item's id); the stored result's id when None.
         source: the source to report; the stored result's when None.
-        batch_id: whose review: that batch's copy when it has one (storage.review_view); the
-            machine's fields when None.
+        batch_id: whose review: that batch's copy and decided metadata when it has them
+            (storage.review_view); the machine's when None.
     """
     base = DocumentResult.model_validate(document.result) if document.result else None
     info = base.document if base else DocumentInfo(id=str(document.id), source="", sha256=document.sha256)
@@ -197,7 +197,7 @@ def stored_result(session: Session, document: Document, item_id: str | None = No
     return DocumentResult(
         document=info,
         template=document.template,
-        meta=ReportMeta(agency=document.agency, year=document.year, published=document.published),
+        meta=ReportMeta(**dict(zip(META_KEYS, view_meta(session, document, batch_id)))),
         fields=ordered,
         checks=checks,
         errors=errors,

@@ -5,17 +5,18 @@ to the batch it was made in: a correction in batch P must not change batch Q's e
 21 saw 95 become 4242 that way). The pipeline's fields and checks are stored once, under
 ``batch_id = MACHINE``; the first decision a reviewer makes on a document in a batch copies
 them under that batch's id (:func:`copy_for_batch`), and from then on that batch reviews,
-revalidates and exports its copy. A batch without a copy sees the machine's rows.
+revalidates and exports its copy. A batch without a copy sees the machine's rows. Metadata a
+batch's reviewers decided (agency, year, publication date) is kept on its ``batch_documents`` row.
 """
 
 from __future__ import annotations
 
 import logging
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from extractor.storage.models import CheckRow, FieldRow
+from extractor.storage.models import BatchDocument, CheckRow, Document, FieldRow
 
 _log = logging.getLogger(__name__)
 
@@ -110,3 +111,34 @@ def _copy_checks(session: Session, document_id: int, batch_id: str) -> None:
 def _copied(value):
     # JSON columns hold lists: the copy must not share them with the machine's row.
     return list(value) if isinstance(value, list) else value
+
+
+# Metadata keys a batch may decide for itself (the columns of Document of the same names).
+META_KEYS = ("agency", "year", "published")
+
+
+def view_meta(session: Session, document: Document, batch_id: str | None) -> tuple[str | None, int | None, str | None]:
+    """The document's agency, year and publication date as batch `batch_id` sees them: the
+    machine's, but for the values that batch's reviewers decided (``batch_documents.meta``)."""
+    decided = _batch_meta(session, document.id, batch_id) if batch_id else {}
+    agency, year, published = (decided.get(k, getattr(document, k)) for k in META_KEYS)
+    return agency, year, published
+
+
+def set_meta(session: Session, document: Document, batch_id: str, key: str, value: str | int | None) -> None:
+    """Record batch `batch_id`'s decided value of one metadata key (does not commit)."""
+    if key not in META_KEYS:
+        raise ValueError(f"no metadata key {key!r}")
+    # A new dict, so the JSON column sees the change.
+    decided = {**_batch_meta(session, document.id, batch_id), key: value}
+    session.execute(update(BatchDocument).where(BatchDocument.batch_id == batch_id,
+                                                BatchDocument.document_id == document.id).values(meta=decided))
+    session.flush()
+
+
+def _batch_meta(session: Session, document_id: int, batch_id: str) -> dict:
+    # A batch may list the same bytes twice (duplicate items); their decisions are the same row set.
+    meta = session.scalar(select(BatchDocument.meta).where(BatchDocument.batch_id == batch_id,
+                                                          BatchDocument.document_id == document_id,
+                                                          BatchDocument.meta.is_not(None)).limit(1))
+    return dict(meta or {})

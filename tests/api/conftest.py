@@ -78,7 +78,8 @@ def app(attack_settings, dispatcher):
 
 def _process(settings, pdf: Path, name: str, out: Path) -> str:
     """Extract one report in-process and record it as a batch, as `nianbao extract` does."""
-    from extractor.pipeline import PipelineOptions, run_extract
+    from extractor.bulk import run_extract
+    from extractor.pipeline import PipelineOptions
     from extractor.storage.embedded import EmbeddedRecorder
 
     recorder = EmbeddedRecorder.open(settings, [pdf], name, PipelineOptions().model_dump_json())

@@ -52,6 +52,7 @@ def _body(method: str, path: str, world) -> dict | None:
     """A body that passes validation, so the answer is the scope check's, not a 422."""
     bodies = {
         ("POST", "/review/api/items/{item_id}/decision"): {"value": None, "reason": "probe"},
+        ("POST", "/review/api/leases/release"): None,
         ("POST", "/review/api/batches/{batch_id}/assignments"): {"email": world.users["assignee"].email},
         ("POST", "/review/api/users"): {"email": "probe@example.org", "password": "long enough 1"},
         ("POST", "/review/api/tokens"): {"name": "probe"},
@@ -168,6 +169,8 @@ def test_routes_without_an_id_show_only_the_callers_own(app, world):
         ("POST", "/review/api/tokens"): lambda r, who: (
             r.status_code == 201 and _token_email(app, r.json()["token"]) == world.users[who].email),
         ("POST", "/review/api/logout"): lambda r, who: r.status_code == 204,
+        # Releases the caller's own leases only (a bearer token needs no CSRF body).
+        ("POST", "/review/api/leases/release"): lambda r, who: r.status_code == 204,
         ("GET", "/openapi.json"): lambda r, who: r.status_code == 200 and victim not in r.text,
         ("GET", "/docs"): lambda r, who: r.status_code == 200 and victim not in r.text,
     }

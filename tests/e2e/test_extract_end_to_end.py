@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from extractor.cli import app
 from extractor.evaluation import evaluate
-from extractor.pipeline import run_extract
+from extractor.bulk import run_extract
 from extractor.settings import scoped
 from extractor.storage import BatchDocument, Document, InputErrorRow, make_engine, make_sessionmaker
 from extractor.synth import generate
@@ -44,7 +44,8 @@ def samples_result(tmp_path_factory, samples_store):
     out = tmp_path_factory.mktemp("samples-out")
     recorder = EmbeddedRecorder.open(samples_store, [_SAMPLES], "samples", PipelineOptions().model_dump_json())
     try:
-        summary = run_extract([_SAMPLES], out, on_document=recorder.record)
+        # Two worker processes, as `extract` runs by default on this 2-core machine.
+        summary = run_extract([_SAMPLES], out, on_document=recorder.record, jobs=2, is_done=recorder.holds)
     finally:
         recorder.close()
     return summary, out, evaluate(_SAMPLES, out)

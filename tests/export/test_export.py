@@ -139,7 +139,48 @@ def test_parquet_and_dta_keep_values_and_types(store_with_batch, tmp_path):
     df, meta = pyreadstat.read_dta(str(tmp_path / "w.dta"))
     assert df[stata_name(fields[0])].tolist() == [3.0, 3.0]
     assert df[stata_name(amount)].tolist() == [12.5, 12.5]
-    assert meta.column_names_to_labels[stata_name(fields[0])] == fields[0]
+    # Chinese variable labels (UTF-8, dta 118+), counts as Stata longs, amounts as doubles.
+    definition = get_template("gov-2021").fields[fields[0]]
+    assert meta.column_names_to_labels[stata_name(fields[0])] == definition.label
+    assert meta.column_names_to_labels["agency"] == "机关名称"
+    assert meta.readstat_variable_types[stata_name(fields[0])] == "int32"
+    assert meta.readstat_variable_types[stata_name(amount)] == "double"
+    assert raw_dta_version(dta) >= 118
+
+
+def raw_dta_version(data: bytes) -> int:
+    """The release number in a .dta 117+ header (<release>119</release>)."""
+    match = re.search(rb"<release>(\d+)</release>", data[:200])
+    return int(match.group(1))
+
+
+def test_excel_csv_starts_with_a_bom_and_reads_back_in_chinese(store_with_batch):
+    # The wide dataset exported for Excel and plainly.
+    # The Excel one starts with the UTF-8 byte-order mark and CRLF lines and decodes (utf-8-sig)
+    # to the same table as the plain one, Chinese text included; the plain one has no BOM.
+    factory, batch_id, _, _ = store_with_batch
+    with factory() as session:
+        excel = export_batch(session, batch_id, ExportFormat.CSV, Layout.WIDE, excel=True)
+        plain = export_batch(session, batch_id, ExportFormat.CSV, Layout.WIDE)
+    data, book = excel.files["dataset-wide.csv"], excel.files["codebook.csv"]
+    assert data.startswith(b"\xef\xbb\xbf") and book.startswith(b"\xef\xbb\xbf")
+    assert b"\r\n" in data and not plain.files["dataset-wide.csv"].startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows == list(csv.reader(io.StringIO(plain.files["dataset-wide.csv"].decode("utf-8"))))
+    assert "机关名称" in book.decode("utf-8-sig") and excel.manifest["excel"] is True
+
+
+def test_stata_names_are_readable_without_hashes():
+    # Every field id of both templates and its status column, mapped to a Stata name.
+    # None is cut with a hash; each is its parts shortened by the documented map.
+    from extractor.export.frame import STATA_ABBREVIATIONS
+
+    for template_id in ("gov-2021", "gov-2019"):
+        for fid in get_template(template_id).fields:
+            for name in (fid, f"{fid}.status"):
+                expected = "_".join(STATA_ABBREVIATIONS.get(p, p) for p in name.split("."))
+                assert stata_name(name) == expected and len(expected) <= 32
+    assert stata_name("apply.denied.state_secret.natural_person") == "req_den_secret_person"
 
 
 def test_codebook_lists_every_field_of_every_template_with_labels():

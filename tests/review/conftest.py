@@ -14,8 +14,9 @@ from types import SimpleNamespace
 
 import pytest
 
-# Database created (and dropped first) for the review tests; apart from the service tests' one.
-TEST_DB = os.environ.get("NIANBAO_TEST_REVIEW_DB", "nianbao_review_test")  # another name keeps parallel runs apart
+# Database created (and dropped first) for the review tests; apart from the service tests' one
+# (NIANBAO_TEST_REVIEW_DB: another name keeps parallel runs apart).
+TEST_DB = os.environ.get("NIANBAO_TEST_REVIEW_DB", "nianbao_review_test")
 # Run seed and document indexes of the synthetic reports used here (each has a planted cell).
 SEED = 901
 # Documents of the queue tests and of the browser test.
@@ -23,6 +24,9 @@ QUEUE_DOCS = (1, 2)
 BROWSER_DOCS = (7,)
 # Unplanted documents of the prose re-check tests, one per test.
 PROSE_DOCS = (0, 3)
+# Unplanted documents of the decision tests (API) and of the second browser test, one batch each.
+DECISION_DOCS = (4,)
+BROWSER_DECISION_DOCS = (5,)
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +62,8 @@ def synth_reports(tmp_path_factory) -> list[Path]:
 
 def process_batch(settings, pdfs: list[Path], name: str, out: Path) -> str:
     """Extract `pdfs` in-process into `out` and record them as a batch, as `nianbao extract` does."""
-    from extractor.pipeline import PipelineOptions, run_extract
+    from extractor.bulk import run_extract
+    from extractor.pipeline import PipelineOptions
     from extractor.storage.embedded import EmbeddedRecorder
 
     recorder = EmbeddedRecorder.open(settings, pdfs, name, PipelineOptions().model_dump_json())
@@ -85,6 +90,45 @@ def browser_batch(review_settings, synth_reports, tmp_path_factory) -> str:
 def prose_batch(review_settings, synth_reports, tmp_path_factory) -> str:
     return process_batch(review_settings, [synth_reports[i] for i in PROSE_DOCS], "prose-test",
                          tmp_path_factory.mktemp("prose-out"))
+
+
+@pytest.fixture(scope="session")
+def decisions_batch(review_settings, synth_reports, tmp_path_factory) -> str:
+    return process_batch(review_settings, [synth_reports[i] for i in DECISION_DOCS], "decisions-test",
+                         tmp_path_factory.mktemp("decisions-out"))
+
+
+@pytest.fixture(scope="session")
+def browser_decisions_batch(review_settings, synth_reports, tmp_path_factory) -> str:
+    return process_batch(review_settings, [synth_reports[i] for i in BROWSER_DECISION_DOCS], "browser-decisions",
+                         tmp_path_factory.mktemp("browser-decisions-out"))
+
+
+def break_total(sessions, batch_id: str, field_id: str = "apply.new_received.total", by: int = 1,
+                agency: str | None = None) -> int:
+    """Make the batch's document a report whose own total does not add up: `field_id` printed `by` more.
+
+    The document is validated again (as if the machine had read it so); with `agency`, its
+    agency becomes that text. Returns the document id.
+    """
+    from extractor.review.corrections import revalidate
+    from extractor.storage import BatchDocument, Document, FieldRow
+    from extractor.storage.review_view import MACHINE
+
+    with sessions() as session:
+        from sqlalchemy import select
+
+        doc_id = session.scalar(select(BatchDocument.document_id).where(BatchDocument.batch_id == batch_id))
+        document = session.get(Document, doc_id)
+        # The machine's row (batch copies are made from it when a batch first decides).
+        row = session.scalar(select(FieldRow).where(FieldRow.document_id == doc_id, FieldRow.batch_id == MACHINE,
+                                                    FieldRow.field_id == field_id))
+        row.value = float(row.value + by)
+        if agency is not None:
+            document.agency = agency
+        revalidate(session, document, batch_id)
+        session.commit()
+        return doc_id
 
 
 @pytest.fixture(scope="session")

@@ -33,10 +33,11 @@ def test_out_of_range_values_are_refused_with_the_range_and_in_range_ones_kept(r
         item = session.scalar(select(ReviewItem).where(ReviewItem.document_id == document_id,
                                                        ReviewItem.field_id == field_id))
         if item is None:  # the report read cleanly: queue the field as a flag would
-            item = ReviewItem(document_id=document_id, field_id=field_id, batch_id=bounds_batch, priority=5)
+            item = ReviewItem(document_id=document_id, field_id=field_id, batch_id=bounds_batch, priority=5,
+                              group_key="apply")
             session.add(item)
             session.flush()
-        assert acquire_lease(session, document_id, user, 120)
+        assert acquire_lease(session, document_id, "apply", user, 120)
         session.commit()
         item_id = item.id
         template = session.get(Document, document_id).template

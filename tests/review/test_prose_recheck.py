@@ -48,7 +48,7 @@ def _decide(sessions, user_ns, item_id: int, value):
     with sessions() as session:
         user = session.get(User, user_ns.id)
         item = session.get(ReviewItem, item_id)
-        assert acquire_lease(session, item.document_id, user, 120)
+        assert acquire_lease(session, item.document_id, item.group_key, user, 120)
         decide(session, user, item, value)
         release_leases(session, user)
         session.commit()

@@ -14,29 +14,34 @@ def _user(session, ns):
     return session.get(User, ns.id)
 
 
-def test_two_reviewers_never_get_the_same_document(sessions, queue_batch, make_user):
-    # Two reviewers of a batch with two documents to review take their next items in turn;
-    # a third finds nothing free while both hold their leases.
+def test_two_reviewers_never_get_the_same_item_group(sessions, queue_batch, make_user):
+    # Reviewers of a batch with two documents to review take their next items in turn.
+    # No two hold the same (document, section) group; once every group is held, the next finds nothing.
     from extractor.review.queue import next_item, release_leases
 
-    a, b, c = (make_user(batches=(queue_batch,)) for _ in range(3))
+    from extractor.storage import ReviewItem
+
     with sessions() as session:
-        first = next_item(session, _user(session, a), queue_batch, 120)
+        next_item(session, _user(session, make_user(role="admin")), queue_batch, 0)  # syncs the queue
+        groups = set(session.execute(select(ReviewItem.document_id, ReviewItem.group_key).where(
+            ReviewItem.batch_id == queue_batch, ReviewItem.state == "pending")).all())
         session.commit()
-        second = next_item(session, _user(session, b), queue_batch, 120)
-        session.commit()
-        third = next_item(session, _user(session, c), queue_batch, 120)
-        session.commit()
-        assert first is not None and second is not None
-        assert first.document_id != second.document_id
-        assert third is None
-        for ns in (a, b):
+    reviewers = [make_user(batches=(queue_batch,)) for _ in range(len(groups) + 1)]
+    with sessions() as session:
+        taken = []
+        for ns in reviewers:
+            item = next_item(session, _user(session, ns), queue_batch, 120)
+            session.commit()
+            taken.append(None if item is None else (item.document_id, item.group_key))
+        assert set(taken[:-1]) == groups and len(set(taken[:-1])) == len(groups)
+        assert taken[-1] is None
+        for ns in reviewers:
             release_leases(session, _user(session, ns))
         session.commit()
 
 
 def test_an_expired_lease_lets_another_reviewer_take_the_document(sessions, queue_batch, make_user):
-    # Reviewer A's lease on a document has run out (lease of 0 seconds);
+    # Reviewer A's lease on an item group has run out (lease of 0 seconds);
     # reviewer B can take that document, and A no longer holds it.
     from extractor.review.queue import acquire_lease, holds_lease, next_item, release_leases
 
@@ -44,10 +49,10 @@ def test_an_expired_lease_lets_another_reviewer_take_the_document(sessions, queu
     with sessions() as session:
         item = next_item(session, _user(session, a), queue_batch, 0)
         session.commit()
-        assert acquire_lease(session, item.document_id, _user(session, b), 120)
+        assert acquire_lease(session, item.document_id, item.group_key, _user(session, b), 120)
         session.commit()
-        assert not holds_lease(session, item.document_id, _user(session, a))
-        assert holds_lease(session, item.document_id, _user(session, b))
+        assert not holds_lease(session, item.document_id, item.group_key, _user(session, a))
+        assert holds_lease(session, item.document_id, item.group_key, _user(session, b))
         release_leases(session, _user(session, b))
         session.commit()
 

@@ -120,3 +120,93 @@ def test_a_reviewer_corrects_with_the_keyboard_and_clears_the_batch(server, brow
     first = records[0]
     assert (first["field"], first["kind"], first["new"]) == (field_id, "correct", float(suggestion))
     assert kinds <= {"correct", "confirm"}
+
+
+def _lease_count(sessions, user_id: int) -> int:
+    from sqlalchemy import func
+
+    from extractor.storage import ReviewLease
+
+    with sessions() as session:
+        return session.scalar(select(func.count()).select_from(ReviewLease).where(ReviewLease.user_id == user_id))
+
+
+def test_identity_decisions_pictures_input_undo_history_language_and_beacon(server, browser, sessions,
+                                                                          browser_decisions_batch, make_user):
+    # A report whose printed total is one too large. The reviewer sees the Chinese interface,
+    # zooms and opens the whole page, types "1e3" (refused), presses Enter twice on the blamed
+    # total (one decision), accepts the broken identity as printed with a comment, reloads (same
+    # item), undoes, reads the batch history and statistics, switches to English and closes the tab.
+    from extractor.storage import ReviewDecision
+    from tests.review.conftest import break_total
+
+    doc_id = break_total(sessions, browser_decisions_batch)
+    reviewer = make_user(batches=(browser_decisions_batch,))
+    page = browser.new_page()
+    page.goto(f"{server}/review")
+    assert page.get_attribute("html", "lang") == "zh-CN" and page.text_content("header strong") == "年报复核"
+    page.fill("#login-email", reviewer.email)
+    page.fill("#login-password", reviewer.password)
+    page.click("#login-submit")
+    page.wait_for_selector("#item:not([hidden])")
+    assert page.text_content("#item-field") == "apply.new_received.total"
+    page.wait_for_function("() => { const img = document.querySelector('#crop');"
+                           " return img.complete && img.naturalWidth > 100; }")
+    page.keyboard.press("Control+ArrowUp")
+    page.wait_for_function("() => Number(document.querySelector('#crop').dataset.zoom) > 1")
+    page.click("#full-page")
+    page.wait_for_function("() => { const img = document.querySelector('#crop');"
+                           " return img.src.includes('full=1') && img.complete && img.naturalWidth > 1000; }")
+
+    page.locator("#value-input").type("1e3")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.getElementById('decision-error').textContent.includes('不是数字')")
+    page.fill("#value-input", "")
+    item_id = int(page.evaluate("() => new URLSearchParams(location.hash.slice(1)).get('item')"))
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")
+    page.wait_for_function("id => new URLSearchParams(location.hash.slice(1)).get('item') !== String(id)", arg=item_id)
+    with sessions() as session:
+        assert len(session.scalars(select(ReviewDecision).where(ReviewDecision.item_id == item_id)).all()) == 1
+
+    for _ in range(40):
+        if page.get_attribute("#item", "data-kind") == "identity":
+            break
+        current = page.text_content("#item-field")
+        page.keyboard.press("PageDown")
+        page.wait_for_function("f => document.getElementById('item-field').textContent !== f", arg=current)
+    assert page.get_attribute("#item", "data-kind") == "identity"
+    identity = page.text_content("#item-field").removeprefix("identity:")
+    assert page.locator(".identity-cells tr").count() >= 3
+    page.fill("#comment", "总计印错，原样保留")
+    page.click("#as-printed")
+    page.wait_for_selector(f'#checks .check.accepted[data-identity="{identity}"]')
+
+    page.wait_for_selector("#item:not([hidden]), #queue-empty:not([hidden])")
+    shown = page.text_content("#item-field")
+    page.reload()
+    page.wait_for_selector("#item:not([hidden]), #queue-empty:not([hidden])")
+    if shown and page.is_visible("#item"):
+        page.wait_for_function("f => document.getElementById('item-field').textContent === f", arg=shown)
+
+    page.click("#undo")
+    page.wait_for_function("n => document.getElementById('item-field').textContent === 'identity:' + n", arg=identity)
+    with sessions() as session:
+        undone = session.scalars(select(ReviewDecision).where(ReviewDecision.user_id == reviewer.id,
+                                                              ReviewDecision.undone_at.is_not(None))).all()
+        assert [d.action for d in undone] == ["as_printed"]
+    page.click("#show-history")
+    page.wait_for_selector('#batch-history tr[data-kind="undo"]')
+    assert page.locator("#batch-history").inner_text().count("总计印错，原样保留") >= 1
+    page.click("#show-stats")
+    page.wait_for_function("e => document.getElementById('stats-table') && "
+                           "document.getElementById('stats-table').innerText.includes(e)", arg=reviewer.email)
+
+    page.select_option("#lang", "en")
+    page.wait_for_function("() => document.querySelector('header strong').textContent === 'nianbao review'")
+    assert _lease_count(sessions, reviewer.id) == 1
+    page.close(run_before_unload=True)
+    deadline = time.monotonic() + UI_TIMEOUT / 1000
+    while _lease_count(sessions, reviewer.id) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _lease_count(sessions, reviewer.id) == 0

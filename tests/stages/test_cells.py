@@ -104,9 +104,49 @@ def test_cells_are_read_from_line_crops_as_read():
 def test_lone_dashes_are_read_by_their_shape():
     # Zeros printed as "—" or "-" are too low to make a text line; they are kept (not read as
     # blank cells) and told apart by their length against the table's digits.
+    # The recogniser reads them too (one batch): where it agrees (no digit but 0) the shape stands.
     out, calls = _read_as(*_row_of_cells([_cell_image(t) for t in ("0", "—", "-")]), "0", 0.99)
-    assert [len(call) for call in calls] == [1]
+    assert [len(call) for call in calls] == [3]
     assert [c.text for c in out.cells] == ["0", "—", "-"]
+    assert [c.score for c in out.cells] == [0.99, 1.0, 1.0] and out.cells[1].evidence == ["shape:dash"]
+
+
+def _fixture_cell(name: str) -> tuple[np.ndarray, Table]:
+    from PIL import Image
+
+    crop = np.array(Image.open(Path(__file__).parent / "test_data" / name).convert("RGB"))
+    box = BBox(x1=0, y1=0, x2=crop.shape[1], y2=crop.shape[0])
+    return crop, Table(n_rows=1, n_cols=1, cells=[Cell(row=0, col=0, bbox=box, page=0)], pages=[0], bbox=box)
+
+
+def test_a_dash_the_recogniser_reads_as_a_digit_keeps_both_readings_and_a_low_score():
+    # Augraphy's typical scan of a pale grey "7": the threshold keeps only its top stroke, a dash
+    # by its shape, and the value went out as 0 unflagged. The recogniser reads the cell's ink as
+    # "7": neither decides alone, both readings go on (the identities may choose) and the score
+    # sends the field to review.
+    out, calls = _read_as(*_fixture_cell("cell_faint_seven_as_dash_augraphy.png"), "7", 0.95)
+    cell = out.cells[0]
+    assert len(calls[0]) == 1
+    assert cell.text in ("-", "—") and cell.score == 0.5
+    assert [text for text, _ in cell.candidates] == [cell.text, "7"]
+    assert cell.evidence == ["shape:dash", "recogniser read '7'"]
+
+
+def test_a_digit_judged_blank_is_read_by_the_recogniser_too():
+    # Augraphy's typical scan of a "2" on grey paper between dotted rules: the cell's ink was
+    # judged blank (alone on its crop, its remains pass for a dash) and the field went out as 0
+    # unflagged. Its faint ink is read as well.
+    out, _ = _read_as(*_fixture_cell("cell_two_judged_blank_augraphy.png"), "2", 0.9)
+    cell = out.cells[0]
+    assert cell.evidence[0] in ("ink:blank", "shape:dash") and cell.evidence[1:] == ["recogniser read '2'"]
+    assert cell.score == 0.5 and [t for t, _ in cell.candidates] == [cell.text, "2"]
+
+
+def test_a_blank_cell_with_specks_only_is_not_read_again():
+    specks = _cell_image("")
+    specks[14:20, 57:61] = 200
+    out, calls = _read_as(*_row_of_cells([specks]), "1", 0.99)
+    assert calls == [] and out.cells[0].text == "" and out.cells[0].score == 1.0
 
 
 def test_faint_dash_in_pieces_with_a_speck_is_still_a_dash():

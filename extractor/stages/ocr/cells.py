@@ -464,6 +464,46 @@ def _cell_ink(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOption
     return _CellInk(crop, ink, whole, spans, seal_removed)
 
 
+def _inked_interior(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOptions) -> np.ndarray | None:
+    """The inside of a cell decided by its shape or judged blank, when it holds ink enough for a
+    character (a dash, a slash, a faint digit), for the recogniser's second opinion."""
+    scale = dpi / 200
+    h, w = image.shape[:2]
+    x1, y1 = max(0, int(cell.bbox.x1)), max(0, int(cell.bbox.y1))
+    x2, y2 = min(w, int(np.ceil(cell.bbox.x2))), min(h, int(np.ceil(cell.bbox.y2)))
+    if x2 - x1 < 6 or y2 - y1 < 6:
+        return None
+    crop = image[y1:y2, x1:x2]
+    crop = crop if crop.ndim == 3 else cv2.cvtColor(crop, cv2.COLOR_GRAY2RGB)
+    gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+    # The faint text ink: rules, their pieces and specks left out, as for any cell.
+    faint, _ = _text_ink(gray, scale, contrast=_FAINT_CONTRAST)
+    if faint.sum() < options.min_ink_200 * scale:
+        return None
+    ys, xs = np.nonzero(faint)
+    pad = max(3, int(6 * scale))
+    ya, yb = max(0, ys.min() - pad), min(gray.shape[0], ys.max() + pad + 1)
+    xa, xb = max(0, xs.min() - pad), min(gray.shape[1], xs.max() + pad + 1)
+    return np.ascontiguousarray(crop[ya:yb, xa:xb])
+
+
+# Score of a cell whose shape and recogniser disagree: below every acceptance threshold.
+_DISAGREEING_SCORE = 0.5
+
+
+def _second_opinion(decided: str, reading: CtcReading) -> tuple[list[tuple[str, float]], float] | None:
+    """Both readings and a low score when the recogniser reads a non-zero number where the
+    cell's shape (a dash, a slash) or its lack of ink said nothing or zero; None when they agree.
+
+    A hard decision of the shape rules cannot be weighed against the identities; two readings
+    can (`extractor.stages.validate.joint`), and a reviewer sees the cell either way.
+    """
+    best = reading.candidates[0][0] if reading.candidates else reading.text
+    if not any(ch in "123456789" for ch in best):
+        return None
+    return [(decided, 0.5), (best, 0.5)], min(_DISAGREEING_SCORE, reading.score)
+
+
 def _min_line_height(options: CellReadOptions, scale: float) -> int:
     return max(2, int(options.min_line_height_200 * scale))
 
@@ -663,6 +703,7 @@ def read_table_cells(
     inked = {i: p for i, p in prepared.items() if isinstance(p, _CellInk)}
     line = _typical_line_height(list(inked.values()))
     min_height = _min_line_height(options, dpi / 200)
+    second: dict[int, np.ndarray] = {}  # cells decided without the recogniser, read by it as well
     for i, p in prepared.items():
         if isinstance(p, str):
             texts[i], evidence[i] = [p], ["shape:slash"]
@@ -671,23 +712,33 @@ def read_table_cells(
         elif p is not None and (kept := _without_side_rules(p, line, min_height)):
             crops.extend(_LineCrop(i, crop) for crop in _line_crops(kept, line, options))
             evidence[i] = ["seal-removed"] if p.seal_removed else []
+            continue
         else:
             evidence[i] = ["ink:blank"]
-    results = _recognise_lines([c.image for c in crops], recognise, recognise_text, options)
+        if (interior := _inked_interior(image, table.cells[i], dpi, options)) is not None:
+            second[i] = interior
+    order = list(second)
+    results = _recognise_lines([c.image for c in crops] + [second[i] for i in order], recognise, recognise_text, options)
     lines: dict[int, list[CtcReading]] = {}
-    for crop, reading in zip(crops, results, strict=True):
+    for crop, reading in zip(crops, results[: len(crops)], strict=True):
         lines.setdefault(crop.cell_index, []).append(reading)
+    recognised = dict(zip(order, results[len(crops):], strict=True))
     cells = []
     for i, cell in enumerate(table.cells):
         read = lines.get(i, [])
         candidates = _cell_candidates(read)
         notes = evidence.get(i, []) + ([f"alphabet:n-best {len(candidates)}"] if candidates else [])
+        score = min((r.score for r in read), default=1.0)
+        text = "".join(texts.get(i, []))
+        if i in recognised and (doubt := _second_opinion(text, recognised[i])):
+            candidates, score = doubt
+            notes.append(f"recogniser read {candidates[1][0]!r}")
         cells.append(
             cell.model_copy(
                 update={
-                    "text": "".join(r.text.strip() for r in read) if read else "".join(texts.get(i, [])),
+                    "text": "".join(r.text.strip() for r in read) if read else text,
                     "token_texts": [r.text.strip() for r in read] if read else texts.get(i, []),
-                    "score": min((r.score for r in read), default=1.0),
+                    "score": score,
                     "candidates": candidates,
                     "evidence": notes,
                 }
