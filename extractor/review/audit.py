@@ -26,7 +26,8 @@ class HistoryEntry(BaseModel):
     id: int
     decision_id: int | None
     document_id: int
-    batch_id: str | None = Field(description="the batch the decision was made in (None: before reviews belonged to batches)")
+    batch_id: str | None = Field(description="the batch the decision was made in "
+                                             "(None: made before reviews belonged to batches)")
     source: str | None
     field_id: str
     kind: str = Field(description="confirm | correct | as_printed | undo")

@@ -181,7 +181,8 @@ def _decide_meta(session: Session, decision: ReviewDecision, user: User, documen
     _flush_decision(session, decision)
     set_meta(session, document, item.batch_id, key, new)
     session.add(Correction(
-        document_id=document.id, batch_id=item.batch_id, field_id=item.field_id, user_id=user.id, kind=kind, decision_id=decision.id,
+        document_id=document.id, batch_id=item.batch_id, field_id=item.field_id, user_id=user.id, kind=kind,
+        decision_id=decision.id,
         old_value=float(old) if isinstance(old, int) else None, new_value=float(new) if isinstance(new, int) else None,
         old_text=None if old is None else str(old), new_text=None if new is None else str(new),
         note=decision.comment, created_at=decision.created_at, old_status="flagged",
@@ -200,7 +201,8 @@ def _flush_decision(session: Session, decision: ReviewDecision) -> None:
 def _set_field(session: Session, decision: ReviewDecision, user: User, row: FieldRow, new: float | None,
                kind: str, note: str) -> None:
     session.add(Correction(
-        document_id=row.document_id, batch_id=row.batch_id, field_id=row.field_id, old_value=row.value, new_value=new, user_id=user.id,
+        document_id=row.document_id, batch_id=row.batch_id, field_id=row.field_id, old_value=row.value, new_value=new,
+        user_id=user.id,
         note=note or "; ".join(row.reasons or []), created_at=decision.created_at, kind=kind,
         old_status=row.status, raw=row.raw, page=row.page, bbox=row.bbox, decision_id=decision.id,
         old_reasons=list(row.reasons or []), old_suggestion=row.suggestion,
@@ -314,8 +316,8 @@ def undo_last(session: Session, user: User, batch_id: str, lease_seconds: int) -
     copy_for_batch(session, document.id, batch_id)
     rows = _rows(session, document.id, batch_id)
     for change in changes:
-        record = Correction(document_id=document.id, batch_id=batch_id, field_id=change.field_id, user_id=user.id, kind="undo",
-                            decision_id=decision.id, created_at=now, note=f"undo of decision {decision.id}",
+        record = Correction(document_id=document.id, batch_id=batch_id, field_id=change.field_id, user_id=user.id,
+                            kind="undo", decision_id=decision.id, created_at=now, note=f"undo of decision {decision.id}",
                             old_status=FieldStatus.REVIEWED.value, new_text=change.old_text, old_text=change.new_text)
         if change.field_id.startswith(IDENTITY_PREFIX):
             pass  # the acceptance itself is withdrawn below
