@@ -88,6 +88,30 @@ def binarise(gray: np.ndarray, params: LineParams) -> np.ndarray:
     )
 
 
+# A faint rule is at least this many grey levels darker than the paper on either side of it.
+_RULE_CONTRAST = 8
+
+
+def faint_rules(gray: np.ndarray, params: LineParams) -> np.ndarray:
+    """Ink mask (255) of thin lines darker than the paper just above and below them (or left and
+    right), averaged along their direction first.
+
+    A photocopy or a scan of grey paper leaves rules a few grey levels darker than the paper,
+    broken and grainy: the adaptive threshold, set against the paper's own grain, keeps pieces
+    too short for a rule. Averaged over a few millimetres along the line the grain cancels out
+    and the line stands out from the paper on both sides of it (a ridge). Text lines are dark
+    over their whole height and are no ridge; a character's thin stroke is, but too short to
+    survive the rules' opening (`line_masks`), as in the thresholded ink.
+    """
+    reach = max(2, params.tol // 3 + 1)  # beyond half a rule's thickness
+    out = np.zeros(gray.shape, dtype=bool)
+    for axis, kernel in ((0, (params.gap, 1)), (1, (1, params.gap))):
+        along = cv2.blur(gray, kernel).astype(np.int16)
+        before, after = np.roll(along, reach, axis=axis), np.roll(along, -reach, axis=axis)
+        out |= np.minimum(before, after) - along > _RULE_CONTRAST
+    return out.astype(np.uint8) * 255
+
+
 def line_masks(ink: np.ndarray, params: LineParams) -> tuple[np.ndarray, np.ndarray]:
     """Horizontal and vertical rule masks from an ink mask.
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from extractor.datamodel import BBox
 from extractor.datamodel.page import LayoutRegion
-from extractor.stages.grid.lines import binarise, line_masks, line_params, to_gray
+from extractor.stages.grid.lines import binarise, faint_rules, line_masks, line_params, to_gray
 from extractor.stages.grid.ruled import ruled_grid
 
 _log = logging.getLogger(__name__)
@@ -36,22 +36,53 @@ def find_ruled_tables(image: np.ndarray, dpi: float, min_width_in: float = 1.0) 
     """
     params = line_params(dpi)
     gray = to_gray(image)
-    horizontal, vertical = line_masks(binarise(gray, params), params)
+    ink = binarise(gray, params)
+    regions = _ruled_regions(ink, params, dpi, min_width_in)
+    if not regions:
+        # Rules too faint for the threshold (a photocopy, grey paper): looked for again along
+        # their length (`faint_rules`). A big title's strokes are ridges too, so a table found
+        # this way must also be table-sized and framed by long rules.
+        regions = _ruled_regions(ink | faint_rules(gray, params), params, dpi, _FRAMED_MIN_WIDTH_IN, framed=True)
+    _log.debug("ruled tables: %d", len(regions))
+    return regions
+
+
+# A table found on faint rules needs this many row rules running over this share of its width,
+# is at least this wide (inches) and twice a rule's shortest length high: the strokes of a big
+# title make small grids of their own.
+_FRAME_RULES = 2
+_FRAME_SHARE = 0.6
+_FRAMED_MIN_WIDTH_IN = 3.0
+
+
+def _ruled_regions(ink: np.ndarray, params, dpi: float, min_width_in: float, framed: bool = False) -> list[LayoutRegion]:
+    horizontal, vertical = line_masks(ink, params)
     joints = cv2.dilate(horizontal | vertical, cv2.getStructuringElement(cv2.MORPH_RECT, (params.tol, params.tol)))
     regions = []
     for x, y, w, h in _network_boxes(joints):
-        if w < min_width_in * dpi or h < params.v_kernel:
+        if w < min_width_in * dpi or h < (2 if framed else 1) * params.v_kernel:
             continue
         grid = ruled_grid(horizontal[y : y + h, x : x + w], vertical[y : y + h, x : x + w], params)
         if grid is None or (len(grid.ys) - 1) * (len(grid.xs) - 1) < 2:
+            continue
+        if framed and _long_rules(horizontal[y : y + h, x : x + w], grid.ys, params.tol) < _FRAME_RULES:
             continue
         # The grid's outer boundaries, not the component's box: strokes of a heading just
         # above a table can touch its top rule and join its component.
         left, right = _rules_run_on(horizontal, [y + r for r in grid.ys], x + grid.xs[0], x + grid.xs[-1], params.tol)
         box = BBox(x1=left, y1=y + grid.ys[0], x2=right, y2=y + grid.ys[-1])
         regions.append(LayoutRegion(label="table", bbox=box, score=_RULED_SCORE))
-    _log.debug("ruled tables: %d", len(regions))
     return regions
+
+
+def _long_rules(horizontal: np.ndarray, rows: list[float], tol: int) -> int:
+    """How many of the grid's row boundaries are rules running over most of its width."""
+    width = horizontal.shape[1]
+    count = 0
+    for r in rows:
+        band = horizontal[max(0, int(r) - tol) : int(r) + tol + 1]
+        count += band.any(axis=0).sum() >= _FRAME_SHARE * width
+    return count
 
 
 def _network_boxes(mask: np.ndarray) -> list[tuple[int, int, int, int]]:

@@ -419,18 +419,24 @@ def _one_character(ink: np.ndarray, scale: float) -> bool:
     return bool(inside and stroke and 12 * scale <= height <= 40 * scale and width <= 1.2 * height)
 
 
-def _cell_ink(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOptions) -> _CellInk | _Dash | str | None:
-    """The cell's crop and ink, None for a blank cell, a lone dash, or the text itself when the
-    shape alone decides it (a lone "/")."""
-    scale = dpi / 200
+def _cell_crop(image: np.ndarray, cell: Cell) -> np.ndarray | None:
+    """The cell's box cut from the page, RGB; None when it is too small to hold anything."""
     h, w = image.shape[:2]
     x1, y1 = max(0, int(cell.bbox.x1)), max(0, int(cell.bbox.y1))
     x2, y2 = min(w, int(np.ceil(cell.bbox.x2))), min(h, int(np.ceil(cell.bbox.y2)))
     if x2 - x1 < 6 or y2 - y1 < 6:
         return None
     crop = image[y1:y2, x1:x2]
-    if crop.ndim == 2:
-        crop = cv2.cvtColor(crop, cv2.COLOR_GRAY2RGB)
+    return crop if crop.ndim == 3 else cv2.cvtColor(crop, cv2.COLOR_GRAY2RGB)
+
+
+def _cell_ink(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOptions) -> _CellInk | _Dash | str | None:
+    """The cell's crop and ink, None for a blank cell, a lone dash, or the text itself when the
+    shape alone decides it (a lone "/")."""
+    scale = dpi / 200
+    crop = _cell_crop(image, cell)
+    if crop is None:
+        return None
     gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
     min_ink = options.min_ink_200 * scale
     min_height = _min_line_height(options, scale)
@@ -464,23 +470,24 @@ def _cell_ink(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOption
     return _CellInk(crop, ink, whole, spans, seal_removed)
 
 
-def _inked_interior(image: np.ndarray, cell: Cell, dpi: float, options: CellReadOptions) -> np.ndarray | None:
-    """The inside of a cell decided by its shape or judged blank, when it holds ink enough for a
-    character (a dash, a slash, a faint digit), for the recogniser's second opinion."""
+def _inked_interior(
+    image: np.ndarray, cell: Cell, dpi: float, options: CellReadOptions, line: float | None
+) -> np.ndarray | None:
+    """The inside of a cell decided by its shape or judged blank, around its text ink, for the
+    recogniser's second opinion; None when the ink is too little, or (given the table's text
+    height `line`) lower than half a line: grain, not a character."""
     scale = dpi / 200
-    h, w = image.shape[:2]
-    x1, y1 = max(0, int(cell.bbox.x1)), max(0, int(cell.bbox.y1))
-    x2, y2 = min(w, int(np.ceil(cell.bbox.x2))), min(h, int(np.ceil(cell.bbox.y2)))
-    if x2 - x1 < 6 or y2 - y1 < 6:
+    crop = _cell_crop(image, cell)
+    if crop is None:
         return None
-    crop = image[y1:y2, x1:x2]
-    crop = crop if crop.ndim == 3 else cv2.cvtColor(crop, cv2.COLOR_GRAY2RGB)
     gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
     # The faint text ink: rules, their pieces and specks left out, as for any cell.
     faint, _ = _text_ink(gray, scale, contrast=_FAINT_CONTRAST)
     if faint.sum() < options.min_ink_200 * scale:
         return None
     ys, xs = np.nonzero(faint)
+    if line is not None and ys.max() - ys.min() + 1 < 0.5 * line:
+        return None
     pad = max(3, int(6 * scale))
     ya, yb = max(0, ys.min() - pad), min(gray.shape[0], ys.max() + pad + 1)
     xa, xb = max(0, xs.min() - pad), min(gray.shape[1], xs.max() + pad + 1)
@@ -491,17 +498,25 @@ def _inked_interior(image: np.ndarray, cell: Cell, dpi: float, options: CellRead
 _DISAGREEING_SCORE = 0.5
 
 
-def _second_opinion(decided: str, reading: CtcReading) -> tuple[list[tuple[str, float]], float] | None:
+def _second_opinion(
+    decided: str, reading: CtcReading, dash: bool = False
+) -> tuple[list[tuple[str, float]], float] | None:
     """Both readings and a low score when the recogniser reads a non-zero number where the
     cell's shape (a dash, a slash) or its lack of ink said nothing or zero; None when they agree.
 
     A hard decision of the shape rules cannot be weighed against the identities; two readings
-    can (`extractor.stages.validate.joint`), and a reviewer sees the cell either way.
+    can (`extractor.stages.validate.joint`), and a reviewer sees the cell either way. The shape
+    stays the more probable reading. A flat stroke read "1" agrees with the shape: the
+    recogniser reads a dash as "1", and a "1" is no flat stroke.
     """
-    best = reading.candidates[0][0] if reading.candidates else reading.text
-    if not any(ch in "123456789" for ch in best):
+    best, p = reading.candidates[0] if reading.candidates else (reading.text, reading.score)
+    if p < _SECOND_OPINION_MIN or not any(ch in "123456789" for ch in best) or (dash and best.strip() == "1"):
         return None
-    return [(decided, 0.5), (best, 0.5)], min(_DISAGREEING_SCORE, reading.score)
+    return [(decided, 0.6), (best, 0.4)], min(_DISAGREEING_SCORE, reading.score)
+
+
+# The recogniser's reading must be at least this probable to put a shape decision in doubt.
+_SECOND_OPINION_MIN = 0.5
 
 
 def _min_line_height(options: CellReadOptions, scale: float) -> int:
@@ -715,7 +730,8 @@ def read_table_cells(
             continue
         else:
             evidence[i] = ["ink:blank"]
-        if (interior := _inked_interior(image, table.cells[i], dpi, options)) is not None:
+        interior = _inked_interior(image, table.cells[i], dpi, options, None if isinstance(p, _Dash) else line)
+        if interior is not None:
             second[i] = interior
     order = list(second)
     results = _recognise_lines([c.image for c in crops] + [second[i] for i in order], recognise, recognise_text, options)
@@ -730,7 +746,7 @@ def read_table_cells(
         notes = evidence.get(i, []) + ([f"alphabet:n-best {len(candidates)}"] if candidates else [])
         score = min((r.score for r in read), default=1.0)
         text = "".join(texts.get(i, []))
-        if i in recognised and (doubt := _second_opinion(text, recognised[i])):
+        if i in recognised and (doubt := _second_opinion(text, recognised[i], dash=isinstance(prepared[i], _Dash))):
             candidates, score = doubt
             notes.append(f"recogniser read {candidates[1][0]!r}")
         cells.append(
