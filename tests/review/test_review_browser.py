@@ -189,7 +189,11 @@ def test_identity_decisions_pictures_input_undo_history_language_and_beacon(serv
     if shown and page.is_visible("#item"):
         page.wait_for_function("f => document.getElementById('item-field').textContent === f", arg=shown)
 
-    page.click("#undo")
+    # The reload may show the decided identity item again (the address keeps it): wait for the
+    # undo's answer, not only for the item's name.
+    with page.expect_response(lambda r: r.url.endswith("/undo") and r.request.method == "POST") as answer:
+        page.click("#undo")
+    assert answer.value.ok
     page.wait_for_function("n => document.getElementById('item-field').textContent === 'identity:' + n", arg=identity)
     with sessions() as session:
         undone = session.scalars(select(ReviewDecision).where(ReviewDecision.user_id == reviewer.id,
