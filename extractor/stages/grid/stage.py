@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from extractor.datamodel import BBox, Cell, Table, TextToken
 from extractor.stages.grid.aligned import aligned_grid
 from extractor.stages.grid.assign import WorkToken, assign_tokens, join_text
-from extractor.stages.grid.lines import binarise, estimate_skew, line_masks, line_params, to_gray
+from extractor.stages.grid.lines import binarise, estimate_skew, faint_rules, line_masks, line_params, to_gray
 from extractor.stages.grid.ruled import RuledGrid, ruled_grid
 
 _log = logging.getLogger(__name__)
@@ -138,6 +138,10 @@ class GridStage:
         work = [WorkToken(t.text, *frame.box_to_work(t.bbox), t.score) for t in region_tokens]
 
         grid = ruled_grid(horizontal, vertical, params, ink)
+        if grid is None:
+            # Rules too faint for the threshold (as the page's table finder looks for them too).
+            horizontal, vertical = line_masks(ink | faint_rules(gray, params), params)
+            grid = ruled_grid(horizontal, vertical, params, ink)
         ruled = grid is not None
         if grid is not None and work:
             outside = sum(
