@@ -215,10 +215,15 @@ def _read_in_workers(
 
 def one_thread(options: PipelineOptions) -> PipelineOptions:
     """`options` with every model on one thread (a worker process per core)."""
+    return with_threads(options, 1)
+
+
+def with_threads(options: PipelineOptions, threads: int) -> PipelineOptions:
+    """`options` with every model (OCR, layout, classifier) on `threads` CPU threads."""
     data = options.model_dump(by_alias=True)
-    data["ocr"]["threads"] = 1
-    data["layout"]["engine"]["threads"] = 1
-    data["classify"]["threads"] = 1
+    data["ocr"]["threads"] = threads
+    data["layout"]["engine"]["threads"] = threads
+    data["classify"]["threads"] = threads
     return PipelineOptions.model_validate(data)
 
 

@@ -92,6 +92,10 @@ class CelerySettings(BaseModel):
         "redis://127.0.0.1:6379/0", description="where page task results wait for their chord to join"
     )
     queues: QueueNames = Field(default_factory=QueueNames)
+    model_threads: int = Field(
+        1, ge=1, description="CPU threads of each worker process's models (OCR, layout, classifier): one per "
+        "process, and as many worker processes as cores, scales further than fewer processes with more threads",
+    )
     retries: RetryPolicy = Field(default_factory=RetryPolicy)
     visibility_timeout: int = Field(
         420, gt=0,

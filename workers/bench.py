@@ -42,7 +42,8 @@ def run_bench(docs: int, worker_counts: list[int], level: str = "digital") -> di
         The measures, flat, for printing.
     """
     from extractor.ingest import iter_inputs
-    from extractor.pipeline import Pipeline
+    from extractor.bulk import with_threads
+    from extractor.pipeline import Pipeline, PipelineOptions
     from extractor.synth import generate
 
     settings = get_settings()
@@ -60,7 +61,8 @@ def run_bench(docs: int, worker_counts: list[int], level: str = "digital") -> di
                 truth.unlink()
 
         ingest = iter_inputs([runs[0] / "in"], tmp_path / "work")
-        pipeline = Pipeline()
+        # One model thread, as each worker has (`celery.model_threads`).
+        pipeline = Pipeline(with_threads(PipelineOptions(), settings.celery.model_threads))
         started = time.perf_counter()
         pages = sum(pipeline.extract(doc).document.pages or 0 for doc in ingest.unique_documents())
         inproc = time.perf_counter() - started
@@ -85,6 +87,11 @@ def run_bench(docs: int, worker_counts: list[int], level: str = "digital") -> di
             report[f"workers{n}_peak_rss_mib"] = [round(r, 0) if r is not None else None for r in rss]
             if n == 1:
                 report["queue_overhead_s_per_page"] = round((wall - inproc * run_pages / pages) / run_pages, 3)
+        rates = {n: report[f"workers{n}_pages_per_min"] for n in worker_counts}
+        if 1 in rates and rates[1]:
+            for n in worker_counts:
+                if n != 1:
+                    report[f"scaling_{n}_workers_over_1"] = round(rates[n] / rates[1], 2)
     return report
 
 

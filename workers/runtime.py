@@ -14,6 +14,7 @@ from functools import cache
 from celery import signals
 from sqlalchemy.orm import Session, sessionmaker
 
+from extractor.bulk import with_threads
 from extractor.pipeline import Pipeline, PipelineOptions, pipeline_fingerprint
 from extractor.settings import get_settings
 from extractor.storage import ContentStore, make_engine, make_sessionmaker
@@ -29,7 +30,7 @@ _log = logging.getLogger(__name__)
 def pipeline() -> Pipeline:
     """The process's pipeline; OCR and layout models load on its first page."""
     _log.info("loading pipeline in process %d", os.getpid())
-    return Pipeline(PipelineOptions())
+    return Pipeline(with_threads(PipelineOptions(), get_settings().celery.model_threads))
 
 
 @cache
