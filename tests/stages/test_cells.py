@@ -185,6 +185,10 @@ def test_slash_is_read_by_its_shape_and_a_pale_two_is_not_a_slash():
 
     out, _ = _read_as(*_row_of_cells([_cell_image("/")]), "1", 0.99)
     assert out.cells[0].text == "/"
+    # The recogniser reads the slash "1" too; the shape measured a leaning stroke: no doubt.
+    assert out.cells[0].score == 1.0 and out.cells[0].evidence == ["shape:slash"]
+    out, _ = _read_as(*_row_of_cells([_cell_image("/")]), "7", 0.99)
+    assert out.cells[0].score == 0.5 and [t for t, _ in out.cells[0].candidates] == ["/", "7"]
     scan = np.array(Image.open(Path(__file__).parent / "test_data" / "cell_pale_two_hard_scan.png").convert("RGB"))
     box = BBox(x1=0, y1=0, x2=scan.shape[1], y2=scan.shape[0])
     table = Table(n_rows=1, n_cols=1, cells=[Cell(row=0, col=0, bbox=box, page=0)], pages=[0], bbox=box)

@@ -499,18 +499,20 @@ _DISAGREEING_SCORE = 0.5
 
 
 def _second_opinion(
-    decided: str, reading: CtcReading, dash: bool = False
+    decided: str, reading: CtcReading, stroke: bool = False
 ) -> tuple[list[tuple[str, float]], float] | None:
     """Both readings and a low score when the recogniser reads a non-zero number where the
     cell's shape (a dash, a slash) or its lack of ink said nothing or zero; None when they agree.
 
     A hard decision of the shape rules cannot be weighed against the identities; two readings
     can (`extractor.stages.validate.joint`), and a reviewer sees the cell either way. The shape
-    stays the more probable reading. A flat stroke read "1" agrees with the shape: the
-    recogniser reads a dash as "1", and a "1" is no flat stroke.
+    stays the more probable reading. A lone stroke the shape found flat or leaning (`stroke`)
+    read "1" agrees with it: the recogniser reads a dash or a slash as "1", and the shape test
+    has measured the stroke's direction, which a "1" does not have.
     """
     best, p = reading.candidates[0] if reading.candidates else (reading.text, reading.score)
-    if p < _SECOND_OPINION_MIN or not any(ch in "123456789" for ch in best) or (dash and best.strip() == "1"):
+    digits = "".join(ch for ch in best if ch.isdigit())
+    if p < _SECOND_OPINION_MIN or not digits.strip("0") or (stroke and digits == "1"):
         return None
     return [(decided, 0.6), (best, 0.4)], min(_DISAGREEING_SCORE, reading.score)
 
@@ -746,7 +748,7 @@ def read_table_cells(
         notes = evidence.get(i, []) + ([f"alphabet:n-best {len(candidates)}"] if candidates else [])
         score = min((r.score for r in read), default=1.0)
         text = "".join(texts.get(i, []))
-        if i in recognised and (doubt := _second_opinion(text, recognised[i], dash=isinstance(prepared[i], _Dash))):
+        if i in recognised and (doubt := _second_opinion(text, recognised[i], stroke=isinstance(prepared[i], (_Dash, str)))):
             candidates, score = doubt
             notes.append(f"recogniser read {candidates[1][0]!r}")
         cells.append(
