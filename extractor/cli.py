@@ -175,7 +175,7 @@ def bench_jobs(
     level: Annotated[str, typer.Option(help="digital | clean | typical | hard")] = "typical",
     scanner: Annotated[str, typer.Option(help="scan simulator: ours | augraphy")] = "ours",
     jobs: Annotated[list[int] | None, typer.Option("--jobs", help="worker counts to compare (default 1 and 2)")] = None,
-    seed: Annotated[int, typer.Option(help="seed of the generated reports")] = 124_000,
+    seed: Annotated[int, typer.Option(help="seed of the generated reports (speed only: any seed will do)")] = 90_000,
 ) -> None:
     """Pages/s of `extract --jobs N` for each N, on the same documents in the same run."""
     from extractor.bench_jobs import format_jobs, run_jobs_bench

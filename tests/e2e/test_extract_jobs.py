@@ -82,7 +82,9 @@ def _hang_on_word_files(doc):
     (_die_on_word_files, 600.0, "the worker reading it died (signal SIGKILL)"),
     (_hang_on_word_files, 5.0, "stopped after 5 s (document timeout)"),
 ])
-def test_a_worker_that_dies_or_hangs_costs_only_its_document(inputs, tmp_path, task, timeout, reason):
+def test_a_worker_that_dies_or_hangs_costs_only_its_document(inputs, tmp_path, task, timeout, reason, monkeypatch):
+    # The workers are spawned: they find this module (the task) on the path this process has.
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))
     docs = iter_inputs([inputs], tmp_path / "work").unique_documents()
     read = {doc.format: (result, pages) for doc, result, pages in
             _read_in_workers(docs, PipelineOptions(), jobs=2, timeout=timeout, task=task)}
