@@ -101,6 +101,21 @@ def get_current_user(
         HTTPException: 401 without valid credentials; 403 for a cookie-authenticated change
             without the session's CSRF token.
     """
+    safe = request.method in _SAFE_METHODS
+    return request_user(request, session, secret, settings, check_csrf=not safe,
+                        csrf=request.headers.get(CSRF_HEADER), csrf_from="X-CSRF-Token")
+
+
+def request_user(
+    request: Request, session: Session, secret: str, settings: Settings, check_csrf: bool, csrf: str | None,
+    csrf_from: str,
+) -> User:
+    """The user of a bearer token, else of the sign-in cookie, whose change (`check_csrf`) must
+    carry the session's CSRF token (`csrf`, sent in `csrf_from`: named in the error).
+
+    Raises:
+        HTTPException: 401 without valid credentials; 403 without the right CSRF token.
+    """
     from extractor.review.accounts import AuthError, user_for_token
     from extractor.review.sessions import csrf_matches, session_for_cookie
 
@@ -118,11 +133,9 @@ def get_current_user(
         user, sid = session_for_cookie(session, cookie, secret, settings.review.session_hours)
     except AuthError as exc:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
-    if request.method not in _SAFE_METHODS:
-        # Double submit: the header must equal the CSRF cookie, and both be this session's token.
-        sent = request.headers.get(CSRF_HEADER)
-        if sent is None or sent != request.cookies.get(CSRF_COOKIE) or not csrf_matches(sent, sid, secret):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "missing or wrong CSRF token (X-CSRF-Token)")
+    # Double submit: the token sent must equal the CSRF cookie, and both be this session's token.
+    if check_csrf and (csrf is None or csrf != request.cookies.get(CSRF_COOKIE) or not csrf_matches(csrf, sid, secret)):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"missing or wrong CSRF token ({csrf_from})")
     request.state.session_id = sid
     return user
 

@@ -33,6 +33,7 @@ from extractor.api.deps import (
     require_admin,
     require_batch,
     require_document,
+    request_user,
 )
 from extractor.datamodel import PageRecord
 from extractor.review import throttle
@@ -46,7 +47,7 @@ from extractor.review.accounts import (
     visible_batches,
 )
 from extractor.review.audit import HistoryEntry, ReviewerStats, history, reviewer_stats
-from extractor.review.sessions import csrf_matches, open_session, revoke_session, session_for_cookie
+from extractor.review.sessions import open_session, revoke_session
 from extractor.review.corrections import Action, LeaseLost, StaleDecision, TypedValueError, decide, undo_last
 from extractor.review.images import render_picture
 from extractor.review.queue import (
@@ -305,21 +306,8 @@ async def release(request: Request, session: DbSession, secret: Annotated[str, D
 
 
 def _beacon_user(request: Request, session: Session, secret: str, settings: Settings, token: str) -> User:
-    from extractor.review.accounts import AuthError, user_for_token
-
-    header = request.headers.get("authorization", "")
-    try:
-        if header.lower().startswith("bearer "):
-            return user_for_token(session, header[7:].strip())
-        cookie = request.cookies.get(SESSION_COOKIE)
-        if not cookie:
-            raise AuthError("not signed in")
-        user, sid = session_for_cookie(session, cookie, secret, settings.review.session_hours)
-    except AuthError as exc:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
-    if token != request.cookies.get(CSRF_COOKIE) or not csrf_matches(token, sid, secret):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "missing or wrong CSRF token (body of the beacon)")
-    return user
+    # A beacon sends no headers: its CSRF token comes in its body.
+    return request_user(request, session, secret, settings, check_csrf=True, csrf=token, csrf_from="body of the beacon")
 
 
 @router.get("/api/items/{item_id}/crop.png", response_class=Response,
