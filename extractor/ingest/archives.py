@@ -82,6 +82,7 @@ class Budget:
         self.limits = limits
         self.bytes = 0
         self.members = 0
+        self.skipped = 0  # bytes of refused compressed-tar members decompressed to pass them
 
     def spend(self, n_bytes: int) -> None:
         self.bytes += n_bytes
@@ -201,9 +202,14 @@ def iter_tar(path: Path, budget: Budget, compression: str) -> Iterator[MemberFil
             if over is not None:
                 yield MemberRefused(name, f"{over.reason}; header says {member.size} bytes, not extracted")
                 if compression != "none":
-                    # Skipping a member of a compressed tar means decompressing it: stop here
-                    # rather than spend the time a bomb asks for.
-                    raise ArchiveError(f"stopped after member {name!r} went over the limits; later members not read")
+                    # Passing a member of a compressed tar means decompressing it: done while the
+                    # archive's skip allowance lasts, so that the members after a bomb are read.
+                    if budget.skipped + member.size > budget.limits.max_skip_bytes:
+                        raise ArchiveError(f"stopped after member {name!r} went over the limits; later members "
+                                           f"not read (passing it would decompress {member.size} bytes)")
+                    budget.skipped += member.size
+                    _discard(archive, member)
+                    continue
                 budget.spend(member.size)
                 continue
             stream = archive.extractfile(member)
@@ -212,6 +218,16 @@ def iter_tar(path: Path, budget: Budget, compression: str) -> Iterator[MemberFil
                 continue
             with stream:
                 yield MemberFile(name, stream, caps)
+
+
+def _discard(archive: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+    """Read a member's data and throw it away (at most its declared size: the tar's layout)."""
+    stream = archive.extractfile(member)
+    if stream is None:
+        return
+    with stream:
+        while stream.read(1024 * 1024):
+            pass
 
 
 def _common_caps(budget: Budget, archive_size: int, start: int) -> list[Cap]:

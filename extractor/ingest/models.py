@@ -36,6 +36,13 @@ class IngestLimits(BaseModel):
         "(tiny files compress very well and are harmless)",
     )
     max_members: int = Field(100_000, gt=0, description="most members read from one top-level archive")
+    max_skip_bytes: int = Field(
+        2 * 1024 * _MIB,
+        ge=0,
+        description="a compressed tar's members refused for their size are decompressed and thrown away, up to "
+        "this many bytes in all, to reach the members after them (a few seconds); past it the archive is "
+        "abandoned with the rest unread",
+    )
 
 
 class DocumentKind(str, Enum):

@@ -182,12 +182,23 @@ def test_highly_compressed_zip_member_is_refused_by_ratio(tmp_path: Path) -> Non
     assert "compression ratio above 200" in _reasons(result)[f"{archive}!zeros.pdf"]
 
 
-def test_compressed_tar_bomb_stops_the_archive(tmp_path: Path) -> None:
+def test_compressed_tar_bomb_is_refused_and_the_member_after_it_read(tmp_path: Path) -> None:
     # A tar.gz holds a 20 MiB member of zeros and a PDF after it; the limit is 1 MiB a member.
-    # The bomb is refused and the archive abandoned (skipping would mean decompressing it), both reported.
+    # The bomb is refused, and passed by decompressing it (within the skip allowance): the PDF is read.
     archive = _tar(tmp_path / "bomb.tar.gz", {"bomb.pdf": bytes(20 * 1024 * 1024), "after.pdf": _pdf("a")})
 
     result = iter_inputs([archive], tmp_path / "work", IngestLimits(max_member_bytes=1024 * 1024))
+
+    assert [d.source for d in result.documents] == [f"{archive}!after.pdf"]
+    assert "larger than" in _reasons(result)[f"{archive}!bomb.pdf"]
+    assert sum(f.stat().st_size for f in (tmp_path / "work").rglob("*") if f.is_file()) < 1024 * 1024
+
+
+def test_compressed_tar_bomb_past_the_skip_allowance_stops_the_archive(tmp_path: Path) -> None:
+    archive = _tar(tmp_path / "bomb.tar.gz", {"bomb.pdf": bytes(20 * 1024 * 1024), "after.pdf": _pdf("a")})
+
+    limits = IngestLimits(max_member_bytes=1024 * 1024, max_skip_bytes=10 * 1024 * 1024)
+    result = iter_inputs([archive], tmp_path / "work", limits)
 
     assert result.documents == []
     reasons = _reasons(result)
