@@ -13,17 +13,14 @@ import asyncio
 import logging
 import os
 import secrets
-import socket
 import statistics
-import subprocess
-import sys
 import time
 import uuid
 
+from extractor.api.served import served_api
+
 _log = logging.getLogger(__name__)
 
-# Longest wait for the server to start, seconds.
-_START_TIMEOUT = 60
 # Longest a client waits for one answer, seconds (a request not answered in this counts as unanswered).
 _CLIENT_TIMEOUT = 60.0
 # Bytes of each uploaded file (random, so every upload is a distinct file).
@@ -61,32 +58,24 @@ def run_load_bench(db_url: str, store_root, status_requests: int = 200, uploads:
 
     prefix = f"benchload{os.getpid()}"
     queues = {f"NIANBAO_CELERY__QUEUES__{q.upper()}": f"{prefix}.{q}" for q in ("batches", "documents", "pages", "ocr")}
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "NIANBAO_DB__URL": db_url, "NIANBAO_STORAGE__ROOT": str(store_root),
+    env = {"NIANBAO_DB__URL": db_url, "NIANBAO_STORAGE__ROOT": str(store_root),
            "NIANBAO_REVIEW__SECRET_KEY": secrets.token_hex(32), **queues}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "extractor.api.app:create_app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning", "--workers", str(api_workers)], env=env)
     try:
-        _wait_up(port, server)
-        base = f"http://127.0.0.1:{port}"
-        auth = {"Authorization": f"Bearer {token}"}
-        # Warm-up: imports, the first connections, so the burst measures serving only.
-        with httpx.Client(base_url=base, headers=auth, timeout=_CLIENT_TIMEOUT) as client:
-            client.get(f"/batches/{batch_id}").raise_for_status()
-        cpu_before = _tree_cpu_seconds(server.pid)
-        started = time.perf_counter()
-        results = asyncio.run(_burst(base, auth, batch_id, status_requests, uploads))
-        wall = time.perf_counter() - started
-        server_cpu = _tree_cpu_seconds(server.pid) - cpu_before
-        health_started = time.perf_counter()
-        health = httpx.get(f"{base}/health", timeout=_CLIENT_TIMEOUT).status_code
-        health_seconds = time.perf_counter() - health_started
+        with served_api(env, workers=api_workers) as (server, port):
+            base = f"http://127.0.0.1:{port}"
+            auth = {"Authorization": f"Bearer {token}"}
+            # Warm-up: imports, the first connections, so the burst measures serving only.
+            with httpx.Client(base_url=base, headers=auth, timeout=_CLIENT_TIMEOUT) as client:
+                client.get(f"/batches/{batch_id}").raise_for_status()
+            cpu_before = _tree_cpu_seconds(server.pid)
+            started = time.perf_counter()
+            results = asyncio.run(_burst(base, auth, batch_id, status_requests, uploads))
+            wall = time.perf_counter() - started
+            server_cpu = _tree_cpu_seconds(server.pid) - cpu_before
+            health_started = time.perf_counter()
+            health = httpx.get(f"{base}/health", timeout=_CLIENT_TIMEOUT).status_code
+            health_seconds = time.perf_counter() - health_started
     finally:
-        server.terminate()
-        server.wait(timeout=30)
         _delete_queues(get_settings().celery.broker_url, list(queues.values()))
     report = {"status_requests": status_requests, "uploads": uploads, "api_workers": api_workers,
               "wall_seconds": round(wall, 2),
@@ -147,22 +136,6 @@ def _delete_queues(broker_url: str, names: list[str]) -> None:
         client.close()
     except redis.exceptions.RedisError as exc:
         _log.warning("could not delete the benchmark's queues %s: %s", names, exc)
-
-
-def _wait_up(port: int, server: subprocess.Popen) -> None:
-    import httpx
-
-    deadline = time.monotonic() + _START_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the API exited with code {server.returncode}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("the API did not start")
 
 
 def _tree_cpu_seconds(pid: int) -> float:

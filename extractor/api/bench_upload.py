@@ -11,20 +11,17 @@ from __future__ import annotations
 
 import http.client
 import logging
-import os
 import select
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
+
+from extractor.api.served import served_api
 
 _log = logging.getLogger(__name__)
 
 # Bytes sent per chunk of the streamed upload.
 _CHUNK = 1024 * 1024
-# Longest wait for the server to start, seconds.
-_START_TIMEOUT = 60
 # Multipart boundary of the generated body.
 _BOUNDARY = "nianbao-bench-boundary"
 
@@ -58,17 +55,10 @@ def run_upload_bench(db_url: str, store_root: Path, upload_mib: int = 256, limit
         session.commit()
     engine.dispose()
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "NIANBAO_DB__URL": db_url, "NIANBAO_STORAGE__ROOT": str(store_root),
+    env = {"NIANBAO_DB__URL": db_url, "NIANBAO_STORAGE__ROOT": str(store_root),
            "NIANBAO_STORAGE__MAX_UPLOAD_BYTES": str(limit_mib * 1024 * 1024),
            "NIANBAO_REVIEW__SECRET_KEY": secrets.token_hex(32)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "extractor.api.app:create_app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"], env=env)
-    try:
-        _wait_up(port, server)
+    with served_api(env) as (server, port):
         auth = {"Authorization": f"Bearer {token}"}
         # Warm-up: import, connect to the database, answer once, so the baseline holds all of that.
         _request(port, "GET", "/batches", headers=auth)
@@ -79,9 +69,6 @@ def run_upload_bench(db_url: str, store_root: Path, upload_mib: int = 256, limit
         peak = _rss_mib(server.pid, "VmHWM")
         uploads = store_root / "uploads"
         left = sorted(p.name for p in uploads.iterdir()) if uploads.exists() else []
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     return {
         "limit_mib": limit_mib,
         "upload_mib": upload_mib,
@@ -93,20 +80,6 @@ def run_upload_bench(db_url: str, store_root: Path, upload_mib: int = 256, limit
         "peak_rss_growth_mib": round(peak - baseline, 1),
         "files_left_in_uploads": left,
     }
-
-
-def _wait_up(port: int, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + _START_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the API exited with code {server.returncode}")
-        try:
-            if _request(port, "GET", "/health") == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("the API did not start")
 
 
 def _request(port: int, method: str, path: str, headers: dict[str, str] | None = None) -> int:
