@@ -135,6 +135,7 @@ def scan_page_augraphy(image: Image.Image, level: ScanLevel | str, seed: int) ->
     except ImportError as exc:
         raise ImportError("the Augraphy scanner needs the augraphy package (pip install augraphy==8.2.6)") from exc
 
+    _compile_noise_kernels()
     level = ScanLevel(level)
     page = cv2.cvtColor(np.asarray(image.convert("RGB"), dtype=np.uint8), cv2.COLOR_RGB2BGR)
     height, width = page.shape[:2]
@@ -195,6 +196,31 @@ def _seeded(seed: int):
         np.random.set_state(np_state)
 
 
+def _compile_noise_kernels() -> None:
+    """Compile Augraphy's parallel noise kernels once per process, on a small mask, before any page.
+
+    With numba 0.67-0.68 and an empty numba cache, Worley noise (BadPhotoCopy's noise type 4)
+    first compiled in the middle of a page's pipeline fails in numba's parfor lowering
+    (`AssertionError` in `compile_ir`), while the same kernels compiled on their own, first, work
+    and are cached for later processes. Seeding happens after this, so scans do not change.
+    """
+    global _NOISE_KERNELS_COMPILED
+    if _NOISE_KERNELS_COMPILED:
+        return
+    from augraphy.utilities.noisegenerator import NoiseGenerator
+
+    for noise_type in range(1, 9):
+        NoiseGenerator(noise_type=noise_type).generate_noise(
+            noise_value=(0, 30),
+            noise_background=(0, 1),
+            noise_sparsity=(0.4, 0.6),
+            noise_concentration=(0.4, 0.6),
+            xsize=64,
+            ysize=64,
+        )
+    _NOISE_KERNELS_COMPILED = True
+
+
 def _seed_numba(seed: int) -> None:
     """Seed the generators numba-compiled code draws from (not Python's or NumPy's: its own).
 
@@ -216,6 +242,7 @@ def _seed_numba(seed: int) -> None:
 
 # The compiled seeding function, made on first use (compiling takes a fraction of a second).
 _NUMBA_SEEDER = None
+_NOISE_KERNELS_COMPILED = False
 
 
 def _padding(width: int, height: int, level: ScanLevel) -> list[int]:
