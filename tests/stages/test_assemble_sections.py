@@ -156,6 +156,49 @@ def test_a_row_with_a_misread_label_is_placed_by_position_and_noted():
     assert {r.value for r in readings if r.field_id.startswith("apply.carried_forward.")} == {3}
 
 
+def test_rows_under_a_streak_are_placed_by_position_between_two_read_labels():
+    # A roller streak across section 三: the labels of 3., 4. and 5. under （三）不予公开 are
+    # unreadable (one is lost altogether) while their values are read. Between 2. and 6. there are
+    # three printed rows and three template rows: each goes to its place, in order, with a note.
+    template = get_template("gov-2021")
+    rows = template.rows("apply")
+    table = _full_apply_table("gov-2021", lambda key: [rows.index(key)] * 7)
+    streaked = {rows.index(k) + 3: text for k, text in (
+        ("denied.security_stability", "3.薄墨"), ("denied.third_party", "一斷洲照"), ("denied.internal_affairs", ""),
+    )}
+    for cell in table.cells:
+        if cell.row in streaked and cell.col == 0:
+            cell.text = streaked[cell.row]
+    readings, _ = map_apply([table], template)
+    by_id = {r.field_id: r for r in readings}
+    for key in ("denied.security_stability", "denied.third_party", "denied.internal_affairs"):
+        assert by_id[f"apply.{key}.total"].value == rows.index(key)
+        assert "placed by position" in by_id[f"apply.{key}.total"].notes[-1]
+    assert len(by_id) == 175
+
+
+def test_header_columns_misread_are_placed_between_those_read_and_none_is_guessed_otherwise():
+    # 科研机构 and 社会公益组织 read as noise: placed between 商业企业 and 法律服务机构. In a second
+    # table 自然人 is lost too and nothing marks where its column starts: not guessed.
+    template = get_template("gov-2021")
+    rows = template.rows("apply")
+    numbers = lambda key: [rows.index(key) * 10 + i for i in range(7)]  # noqa: E731
+    table = _full_apply_table("gov-2021", numbers)
+    for cell in table.cells:
+        if cell.row == 2 and cell.col in (5, 6):
+            cell.text = "厂科机杉" if cell.col == 5 else "甲社"
+    values = {r.field_id: r.value for r in map_apply([table], template)[0]}
+    assert len(values) == 175
+    assert values["apply.granted.research"] == rows.index("granted") * 10 + 2
+    assert values["apply.granted.social"] == rows.index("granted") * 10 + 3
+    for cell in table.cells:
+        if cell.row == 1 and cell.col == 3:
+            cell.text = "日"
+    values = {r.field_id: r.value for r in map_apply([table], template)[0]}
+    assert not any(f.endswith(".natural_person") for f in values)
+    assert values["apply.granted.total"] == rows.index("granted") * 10 + 6
+
+
 def test_value_read_at_the_end_of_a_label_merged_with_it_is_taken_and_noted():
     # The rule between the label and 自然人 was lost: one cell over both reads the label and the
     # value. The value is the number at the label's end, sent to review with a note.

@@ -116,6 +116,14 @@ def test_lines_that_read_better_turned_turn_the_page() -> None:
     assert recognise.calls == 2
 
 
+def test_lines_illegible_both_ways_leave_the_page_as_it_is() -> None:
+    # Streaks and noise of a poor copy taken for lines: 0.1 upright, 0.3 turned. The turned
+    # reading is better by more than the margin but illegible too: no evidence to turn the page.
+    recognise = _ScriptedRecogniser(0.1, 0.3)
+    assert not is_upside_down(_table_page().image, 200.0, recognise)
+    assert recognise.calls == 2
+
+
 @pytest.mark.parametrize(("rotation", "skew"), [(0, 2.4), (90, 0.0), (90, -1.5), (180, 1.0), (270, 3.0)])
 def test_a_point_of_the_scan_is_found_on_the_uprighted_page(rotation: int, skew: float) -> None:
     # A dot on a 300 x 200 page, put through upright_page's steps as the record states them

@@ -28,3 +28,23 @@ def test_table_of_faint_broken_rules_on_grey_paper_is_found():
 
 def test_bold_title_strokes_are_not_a_table():
     assert find_ruled_tables(_image("bold_title_augraphy.png"), 200) == []
+
+
+def test_table_split_by_a_faded_band_is_one_table():
+    # Section 三 of Augraphy's hard scan of a generated report (development seed 123002): every
+    # row rule fades over the 科研机构 column, leaving two networks of rules, each a table with
+    # part of the columns. They share their row rules: one table, label column to 总计.
+    regions = find_ruled_tables(_image("table_split_by_faded_band_augraphy.jpg"), 200)
+    assert len(regions) == 1
+    box = regions[0].bbox
+    assert box.x1 < 80 and box.x2 > 1300
+
+
+def test_table_cut_by_a_faded_band_keeps_its_merged_cells_beyond_it():
+    # Section 一 of the same page: beyond the band its value cells span the rest of the width,
+    # a network of row rules with no column rule, no table alone. It is the table's right part
+    # (the values 73, 46, 0 and 174.41 were read as blank cells, "0", without a flag).
+    regions = find_ruled_tables(_image("table_cut_by_faded_band_augraphy.jpg"), 200)
+    assert len(regions) == 1
+    box = regions[0].bbox
+    assert box.x1 < 80 and box.x2 > 1300

@@ -73,6 +73,31 @@ def _apply_header_columns(view: GridView, template: Template, header_rows: range
     return {col: grid_col for col, (_, grid_col) in found.items()}
 
 
+def _columns_from_anchors(header: dict[str, int], cols: list[str], n_grid_cols: int) -> dict[str, int]:
+    """Template column → grid column: the header's matches, and the columns between or beside two
+    of them placed by position where the grid has exactly as many columns there as the template.
+
+    A header cell misread or lost (a streak, a faint side of the page) leaves its column to be
+    placed by its neighbours; a column beyond the last match is placed only up to the grid's
+    edge, when as many grid columns are left as template columns. Matches out of the template's
+    order are dropped: they cannot all be right.
+    """
+    anchors = sorted((cols.index(col), grid_col) for col, grid_col in header.items())
+    kept: list[tuple[int, int]] = []
+    for j, g in anchors:
+        if not kept or (j > kept[-1][0] and g - kept[-1][1] >= j - kept[-1][0]):
+            kept.append((j, g))
+    placed = {cols[j]: g for j, g in kept}
+    for (j1, g1), (j2, g2) in zip(kept, kept[1:]):
+        if g2 - g1 == j2 - j1:
+            placed.update({cols[j1 + k]: g1 + k for k in range(1, j2 - j1)})
+    if kept:
+        j_last, g_last = kept[-1]
+        if n_grid_cols - 1 - g_last == len(cols) - 1 - j_last:
+            placed.update({cols[j]: g_last + j - j_last for j in range(j_last + 1, len(cols))})
+    return placed
+
+
 def _rightmost_value_columns(view: GridView, n: int) -> list[int]:
     return list(range(view.n_cols - n, view.n_cols))
 
@@ -126,9 +151,14 @@ def map_apply(tables: list[Table], template: Template) -> tuple[list[FieldReadin
         )
         if first is not None:
             header = _apply_header_columns(view, template, range(first))
-            column_map = header if len(header) == len(cols) else dict(zip(cols, _rightmost_value_columns(view, len(cols))))
-            if len(header) != len(cols):
-                _log.info("apply header matched %d of %d columns; using the rightmost columns", len(header), len(cols))
+            column_map = _columns_from_anchors(header, cols, view.n_cols) if header else {}
+            if not header:
+                column_map = dict(zip(cols, _rightmost_value_columns(view, len(cols))))
+                _log.info("apply header matched no column; using the rightmost columns")
+            elif len(column_map) != len(cols):
+                _log.info("apply header placed %d of %d columns; the others are not guessed", len(column_map), len(cols))
+            if not column_map:
+                continue
             start = first
         else:
             # A continuation page: same value columns as the table it continues, counted from the right.
@@ -137,7 +167,8 @@ def map_apply(tables: list[Table], template: Template) -> tuple[list[FieldReadin
         first_value_col = min(column_map.values())
         for r in range(start, view.n_rows):
             specific, full = _row_label(view, r, first_value_col)
-            if specific:
+            if specific or _has_values(view, r, column_map):
+                # A row whose label is lost (a streak, a seal) still holds its place in the order.
                 printed.append((view, r, column_map, specific, full))
 
     scores = [_row_scores(specific, full, official) for _, _, _, specific, full in printed]
@@ -166,12 +197,24 @@ def map_apply(tables: list[Table], template: Template) -> tuple[list[FieldReadin
     return readings, notes
 
 
+def _has_values(view: GridView, row: int, column_map: dict[str, int]) -> bool:
+    """Whether a grid row has cells of its own, with text, in the section's value columns."""
+    cells = [view.at(row, c) for c in column_map.values()]
+    return any(cell is not None and cell.row == row and cell.text.strip() for cell in cells)
+
+
 def _placed_between(matches: dict[int, int]) -> dict[int, int]:
-    """Printed rows whose label was misread, placed by position: the one printed row between
-    two matched rows that have exactly one template row between them ("(t)总i" between （六）
-    and 四、结转下年度继续办理 is （七）总计)."""
+    """Printed rows whose labels were misread, placed by position: a run of printed rows between
+    two matched rows that have as many template rows between them ("(t)总i" between （六） and
+    四、结转下年度继续办理 is （七）总计; three rows under a streak between 2. and 6. are 3., 4.
+    and 5.). Order and count say where each goes; the identities check their values."""
     pairs = sorted(matches.items())
-    return {i1 + 1: j1 + 1 for (i1, j1), (i2, j2) in zip(pairs, pairs[1:]) if i2 - i1 == 2 and j2 - j1 == 2}
+    return {
+        i1 + k: j1 + k
+        for (i1, j1), (i2, j2) in zip(pairs, pairs[1:])
+        if i2 - i1 == j2 - j1
+        for k in range(1, i2 - i1)
+    }
 
 
 def _row_readings(

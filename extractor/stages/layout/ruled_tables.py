@@ -30,6 +30,7 @@ def find_ruled_tables(image: np.ndarray, dpi: float, min_width_in: float = 1.0) 
         3. Keep a candidate at least `min_width_in` inches wide whose rules form a grid of at
            least two rows, or one row of two cells (a page frame or a lone box is no table).
         4. Widen it where its row rules run on across a break (:func:`_rules_run_on`).
+        5. Join candidates side by side that share their row rules (:func:`_join_side_by_side`).
 
     Returns:
         Regions labelled ``table``, boxes in page pixels.
@@ -37,12 +38,16 @@ def find_ruled_tables(image: np.ndarray, dpi: float, min_width_in: float = 1.0) 
     params = line_params(dpi)
     gray = to_gray(image)
     ink = binarise(gray, params)
-    regions = _ruled_regions(ink, params, dpi, min_width_in)
+    faint = faint_rules(gray, params)
+    # Row rules may run on faintly past where the threshold loses them (a light band, one side
+    # of a photocopy): the table's edges are followed along them too.
+    run_on, _ = line_masks(ink | faint, params)
+    regions = _ruled_regions(ink, params, dpi, min_width_in, run_on=run_on)
     if not regions:
         # Rules too faint for the threshold (a photocopy, grey paper): looked for again along
         # their length (`faint_rules`). A big title's strokes are ridges too, so a table found
         # this way must also be table-sized and framed by long rules.
-        regions = _ruled_regions(ink | faint_rules(gray, params), params, dpi, _FRAMED_MIN_WIDTH_IN, framed=True)
+        regions = _ruled_regions(ink | faint, params, dpi, _FRAMED_MIN_WIDTH_IN, framed=True, run_on=run_on)
     _log.debug("ruled tables: %d", len(regions))
     return regions
 
@@ -55,24 +60,76 @@ _FRAME_SHARE = 0.6
 _FRAMED_MIN_WIDTH_IN = 3.0
 
 
-def _ruled_regions(ink: np.ndarray, params, dpi: float, min_width_in: float, framed: bool = False) -> list[LayoutRegion]:
+def _ruled_regions(
+    ink: np.ndarray, params, dpi: float, min_width_in: float, run_on: np.ndarray, framed: bool = False
+) -> list[LayoutRegion]:
     horizontal, vertical = line_masks(ink, params)
     joints = cv2.dilate(horizontal | vertical, cv2.getStructuringElement(cv2.MORPH_RECT, (params.tol, params.tol)))
-    regions = []
+    found: list[tuple[BBox, list[float], bool]] = []
     for x, y, w, h in _network_boxes(joints):
-        if w < min_width_in * dpi or h < (2 if framed else 1) * params.v_kernel:
+        if h < (2 if framed else 1) * params.v_kernel or w < _PART_MIN_WIDTH_IN * dpi:
             continue
         grid = ruled_grid(horizontal[y : y + h, x : x + w], vertical[y : y + h, x : x + w], params)
-        if grid is None or (len(grid.ys) - 1) * (len(grid.xs) - 1) < 2:
+        if grid is None or (len(grid.ys) - 1) * (len(grid.xs) - 1) < 2 or w < min_width_in * dpi:
+            # No table alone, but maybe the part of one beyond a band where its rules faded.
+            rows = _long_rule_rows(horizontal[y : y + h, x : x + w], params.tol)
+            if len(rows) >= 2:
+                found.append((BBox(x1=x, y1=y + rows[0], x2=x + w, y2=y + rows[-1]), [y + r for r in rows], False))
             continue
         if framed and _long_rules(horizontal[y : y + h, x : x + w], grid.ys, params.tol) < _FRAME_RULES:
             continue
         # The grid's outer boundaries, not the component's box: strokes of a heading just
         # above a table can touch its top rule and join its component.
-        left, right = _rules_run_on(horizontal, [y + r for r in grid.ys], x + grid.xs[0], x + grid.xs[-1], params.tol)
+        left, right = _rules_run_on(run_on | horizontal, [y + r for r in grid.ys], x + grid.xs[0], x + grid.xs[-1], params.tol)
         box = BBox(x1=left, y1=y + grid.ys[0], x2=right, y2=y + grid.ys[-1])
-        regions.append(LayoutRegion(label="table", bbox=box, score=_RULED_SCORE))
-    return regions
+        found.append((box, [y + r for r in grid.ys], True))
+    return [LayoutRegion(label="table", bbox=box, score=_RULED_SCORE) for box in _join_side_by_side(found, params.tol)]
+
+
+# A network of rules this wide (inches) or wider may be part of a table cut by a faded band.
+_PART_MIN_WIDTH_IN = 0.5
+
+
+def _long_rule_rows(horizontal: np.ndarray, tol: int) -> list[float]:
+    """Positions of the horizontal rules running over most of a network's width."""
+    covered = (horizontal > 0).sum(axis=1) >= _FRAME_SHARE * horizontal.shape[1]
+    rows: list[float] = []
+    for y in np.flatnonzero(covered):
+        if rows and y - rows[-1] <= tol:
+            continue
+        rows.append(float(y))
+    return rows
+
+
+# Two networks side by side are one table when this share of the shorter one's row rules lie on
+# rules of the other, and the gap between them is at most `_RULE_BREAK` of their joint width.
+_SHARED_ROWS = 0.6
+
+
+def _join_side_by_side(found: list[tuple[BBox, list[float], bool]], tol: int) -> list[BBox]:
+    """Boxes of the tables found, with the networks side by side on the same row rules joined.
+
+    On a poor copy every row rule can fade over the same column (a light band of the scanner,
+    a fold): the rules left and right of it are two networks, each alone a table with part of
+    the columns, or no table at all (a run of merged cells without column rules). Row rules are
+    the table's own signature: two parts of one table share them, two tables side by side
+    rarely do. A network that is no table alone (its flag False) is kept only when joined to one.
+    """
+    joined: list[tuple[BBox, list[float], bool]] = []
+    for box, rows, is_table in sorted(found, key=lambda item: item[0].x1):
+        for k, (left_box, left_rows, left_is_table) in enumerate(joined):
+            gap = box.x1 - left_box.x2
+            shorter, longer = sorted((rows, left_rows), key=len)
+            shared = sum(any(abs(r - q) <= tol for q in longer) for r in shorter)
+            if -tol <= gap <= _RULE_BREAK * (box.x2 - left_box.x1) and shared >= max(2, _SHARED_ROWS * len(shorter)):
+                union = BBox(
+                    x1=left_box.x1, y1=min(left_box.y1, box.y1), x2=max(left_box.x2, box.x2), y2=max(left_box.y2, box.y2)
+                )
+                joined[k] = (union, sorted(set(left_rows) | set(rows)), left_is_table or is_table)
+                break
+        else:
+            joined.append((box, rows, is_table))
+    return [box for box, _, is_table in sorted(joined, key=lambda item: (item[0].y1, item[0].x1)) if is_table]
 
 
 def _long_rules(horizontal: np.ndarray, rows: list[float], tol: int) -> int:
