@@ -29,7 +29,7 @@ from extractor.stages.grid import GridOptions, create_grid_stage, document_table
 from extractor.stages.layout import LayoutOptions, LayoutStage
 from extractor.stages.ocr import OcrStage, RapidOcrOptions
 from extractor.stages.ocr.cells import CellReadOptions, read_table_cells
-from extractor.stages.pixels import grey_sum, without_seals
+from extractor.stages.pixels import grey_sum, stretch_contrast, without_seals
 from extractor.stages.rasterise import (
     DocumentError,
     ImageSource,
@@ -198,8 +198,9 @@ class Pipeline:
 
         Steps:
             1. Undo rotation and skew.
-            2. Tables from their ruling lines, each one's grid from its rules; every cell of a
-               ruled grid recognised from its own crop (no detection).
+            2. Tables from their ruling lines (found on a copy with the ink stretched away from
+               the paper where the scan has little contrast), each one's grid from its rules;
+               every cell of a ruled grid recognised from its own crop (no detection).
             3. Full-page OCR with the ruled tables blanked out, for the title, prose and
                signature.
             4. The layout model, only when that text shows bare numbers lined up outside the
@@ -210,9 +211,12 @@ class Pipeline:
         with clock("upright"):
             page = upright_page(page, recognise=self.ocr.recognise_prose_crops)
         image = page.image
+        # Rules are looked for on a copy whose ink is stretched away from the paper where the
+        # scan has little contrast (a dark photocopy); the text is read as scanned.
+        rules_image = stretch_contrast(image)
         with clock("layout"):
-            found = self.layout.ruled_tables(image, dpi)
-        ruled, unruled_regions = self._read_ruled_grids(image, found, index, clock)
+            found = self.layout.ruled_tables(rules_image, dpi)
+        ruled, unruled_regions = self._read_ruled_grids(image, rules_image, found, index, clock)
         with clock("ocr"):
             prose_tokens = _ocr_ink_bands(without_seals(_blank_out(image, [t.bbox for t in ruled])), self.ocr.predict)
         with clock("layout"):
@@ -221,7 +225,7 @@ class Pipeline:
         found_boxes = {f.bbox for f in found}
         new_regions = [r for r in table_regions if r.bbox not in found_boxes]
         if new_regions:
-            more_ruled, more_unruled = self._read_ruled_grids(image, new_regions, index, clock)
+            more_ruled, more_unruled = self._read_ruled_grids(image, rules_image, new_regions, index, clock)
             # Their cells are read from crops: the page's OCR of the same text would be read twice.
             prose_tokens = [
                 t for t in prose_tokens if not any(r.bbox.contains_point(*t.bbox.center) for r in more_ruled)
@@ -229,7 +233,7 @@ class Pipeline:
             ruled += more_ruled
             unruled_regions += more_unruled
         with clock("grid"):
-            unruled = [self.grid.predict(image, r.bbox, prose_tokens, index, dpi=dpi) for r in unruled_regions]
+            unruled = [self.grid.predict(rules_image, r.bbox, prose_tokens, index, dpi=dpi) for r in unruled_regions]
         tables = sorted(ruled + [t for t in unruled if t.cells], key=lambda t: (t.bbox.y1, t.bbox.x1))
         cell_tokens = [
             TextToken(text=c.text, bbox=c.bbox, score=c.score) for t in ruled for c in t.cells if c.text
@@ -244,12 +248,13 @@ class Pipeline:
         )
 
     def _read_ruled_grids(
-        self, image: np.ndarray, regions: list[LayoutRegion], index: int, clock: _StageClock
+        self, image: np.ndarray, rules_image: np.ndarray, regions: list[LayoutRegion], index: int, clock: _StageClock
     ) -> tuple[list[Table], list[LayoutRegion]]:
-        """The ruled grids of table regions with their cells read from crops; and the regions without one."""
+        """The ruled grids of table regions (rules found on `rules_image`) with their cells read
+        from crops of `image`; and the regions without one."""
         dpi = self.options.dpi
         with clock("grid"):
-            grids = [self.grid.predict(image, r.bbox, [], index, dpi=dpi) for r in regions]
+            grids = [self.grid.predict(rules_image, r.bbox, [], index, dpi=dpi) for r in regions]
         with clock("ocr_cells"):
             ruled = [
                 read_table_cells(

@@ -378,3 +378,16 @@ def test_open_side_of_a_broken_rule_ends_where_the_rule_ends():
     top = (20.0, [Segment(20, 20, 317), Segment(20, 377, 745)])
     bottom = (75.0, [Segment(75, 20, 117), Segment(75, 182, 1254)])
     assert _extend([433.0, 550.0], [top, bottom], 8)[0] == 20.0
+
+
+def test_a_grid_of_more_columns_than_any_report_table_is_no_ruled_table():
+    # Roller stripes every 24 px across a two-row box look like 40 column rules: no report's
+    # table has so many (section 四 has 16), so the box gives no ruled grid to read slivers from.
+    xs = list(range(20, 1000, 24))
+    image, _ = _draw_table(xs, [40, 90, 140], [], {}, size=(1020, 180))
+    table = GridStage().predict(image, BBox(x1=10, y1=30, x2=1010, y2=150), [], page_index=0)
+    assert not table.ruled and table.cells == []
+    # Twelve columns, as section 三 has, are read.
+    image, _ = _draw_table(xs[:13], [40, 90, 140], [], {}, size=(1020, 180))
+    table = GridStage().predict(image, BBox(x1=10, y1=30, x2=1010, y2=150), [], page_index=0)
+    assert table.ruled and table.n_cols == 12

@@ -3,7 +3,7 @@
 import cv2
 import numpy as np
 
-from extractor.stages.pixels import without_seals
+from extractor.stages.pixels import stretch_contrast, without_seals
 
 
 def _page_with_seal_over_date() -> np.ndarray:
@@ -32,3 +32,17 @@ def test_pages_without_seal_or_colour_are_left_as_they_are():
     assert without_seals(grey) is grey
     plain = np.full((50, 50, 3), 200, dtype=np.uint8)
     assert without_seals(plain) is plain
+
+
+def test_a_low_contrast_scan_is_stretched_and_an_ordinary_one_is_not():
+    # Grey paper (150) with ink 80 and a faint rule 135: 70 grey levels of contrast, stretched to
+    # 200 about the paper; the rule ends 43 levels below the paper instead of 15.
+    page = np.full((200, 200, 3), 150, dtype=np.uint8)
+    page[20:60, 20:60] = 80
+    page[100:102, :] = 135
+    out = stretch_contrast(page)
+    assert int(out[110, 110, 0]) == 150 and int(out[30, 30, 0]) == 0
+    assert 100 <= int(out[100, 110, 0]) <= 110
+    white = np.full((200, 200, 3), 235, dtype=np.uint8)
+    white[20:60, 20:60] = 20
+    assert stretch_contrast(white) is white

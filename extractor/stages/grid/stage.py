@@ -18,6 +18,10 @@ from extractor.stages.grid.ruled import RuledGrid, ruled_grid
 _log = logging.getLogger(__name__)
 
 
+# The most columns a report's table has: section 四, 15 value columns and a label column or two.
+MAX_TABLE_COLUMNS = 20
+
+
 class GridOptions(BaseModel):
     """Tunables of the OpenCV grid engine. Pixel lengths are given at 200 dpi and scaled."""
 
@@ -142,6 +146,11 @@ class GridStage:
             # Rules too faint for the threshold (as the page's table finder looks for them too).
             horizontal, vertical = line_masks(ink | faint_rules(gray, params), params)
             grid = ruled_grid(horizontal, vertical, params, ink)
+        if grid is not None and len(grid.xs) - 1 > MAX_TABLE_COLUMNS:
+            # No report's table has so many: streaks or stripes taken for column rules, whose
+            # slivers of cells would read as blanks (values of 0 that nothing checks).
+            _log.info("ruled grid of %d columns is no report table", len(grid.xs) - 1)
+            grid = None
         ruled = grid is not None
         if grid is not None and work:
             outside = sum(

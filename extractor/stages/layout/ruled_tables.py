@@ -11,6 +11,7 @@ from extractor.datamodel import BBox
 from extractor.datamodel.page import LayoutRegion
 from extractor.stages.grid.lines import binarise, faint_rules, line_masks, line_params, to_gray
 from extractor.stages.grid.ruled import ruled_grid
+from extractor.stages.grid.stage import MAX_TABLE_COLUMNS
 
 _log = logging.getLogger(__name__)
 
@@ -78,6 +79,9 @@ def _ruled_regions(
             continue
         if framed and _long_rules(horizontal[y : y + h, x : x + w], grid.ys, params.tol) < _FRAME_RULES:
             continue
+        if len(grid.xs) - 1 > MAX_TABLE_COLUMNS:
+            _log.info("ruled network of %d columns at (%d, %d) is no table", len(grid.xs) - 1, x, y)
+            continue
         # The grid's outer boundaries, not the component's box: strokes of a heading just
         # above a table can touch its top rule and join its component.
         left, right = _rules_run_on(run_on | horizontal, [y + r for r in grid.ys], x + grid.xs[0], x + grid.xs[-1], params.tol)
@@ -118,10 +122,10 @@ def _join_side_by_side(found: list[tuple[BBox, list[float], bool]], tol: int) ->
     joined: list[tuple[BBox, list[float], bool]] = []
     for box, rows, is_table in sorted(found, key=lambda item: item[0].x1):
         for k, (left_box, left_rows, left_is_table) in enumerate(joined):
-            gap = box.x1 - left_box.x2
+            gap = box.x1 - left_box.x2  # negative where they overlap
             shorter, longer = sorted((rows, left_rows), key=len)
             shared = sum(any(abs(r - q) <= tol for q in longer) for r in shorter)
-            if -tol <= gap <= _RULE_BREAK * (box.x2 - left_box.x1) and shared >= max(2, _SHARED_ROWS * len(shorter)):
+            if gap <= _RULE_BREAK * (box.x2 - left_box.x1) and shared >= max(2, _SHARED_ROWS * len(shorter)):
                 union = BBox(
                     x1=left_box.x1, y1=min(left_box.y1, box.y1), x2=max(left_box.x2, box.x2), y2=max(left_box.y2, box.y2)
                 )
