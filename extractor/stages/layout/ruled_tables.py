@@ -108,6 +108,8 @@ def _long_rule_rows(horizontal: np.ndarray, tol: int) -> list[float]:
 # Two networks side by side are one table when this share of the shorter one's row rules lie on
 # rules of the other, and the gap between them is at most `_RULE_BREAK` of their joint width.
 _SHARED_ROWS = 0.6
+# ...and they span the same height, to this share (a page frame round a table spans more).
+_SAME_HEIGHT = 0.8
 
 
 def _join_side_by_side(found: list[tuple[BBox, list[float], bool]], tol: int) -> list[BBox]:
@@ -125,7 +127,13 @@ def _join_side_by_side(found: list[tuple[BBox, list[float], bool]], tol: int) ->
             gap = box.x1 - left_box.x2  # negative where they overlap
             shorter, longer = sorted((rows, left_rows), key=len)
             shared = sum(any(abs(r - q) <= tol for q in longer) for r in shorter)
-            if gap <= _RULE_BREAK * (box.x2 - left_box.x1) and shared >= max(2, _SHARED_ROWS * len(shorter)):
+            overlap = min(box.y2, left_box.y2) - max(box.y1, left_box.y1)
+            same_height = overlap >= _SAME_HEIGHT * max(box.height, left_box.height)
+            if (
+                same_height
+                and gap <= _RULE_BREAK * (box.x2 - left_box.x1)
+                and shared >= max(2, _SHARED_ROWS * len(shorter))
+            ):
                 union = BBox(
                     x1=left_box.x1, y1=min(left_box.y1, box.y1), x2=max(left_box.x2, box.x2), y2=max(left_box.y2, box.y2)
                 )
