@@ -52,7 +52,7 @@ _TABLE_LABELS = frozenset({"table"})
 
 # Version of the code that reads a page: raised whenever a change can alter what a page record
 # holds (OCR use, cell reading, grids), so that stored pages read by older code are read again.
-PAGE_CODE_VERSION = 3
+PAGE_CODE_VERSION = 4
 
 
 class PipelineOptions(BaseModel):
@@ -198,9 +198,8 @@ class Pipeline:
 
         Steps:
             1. Undo rotation and skew.
-            2. Tables from their ruling lines (found on a copy with the ink stretched away from
-               the paper where the scan has little contrast), each one's grid from its rules;
-               every cell of a ruled grid recognised from its own crop (no detection).
+            2. Tables from their ruling lines (:meth:`_ruled_tables`), each one's grid from its
+               rules; every cell of a ruled grid recognised from its own crop (no detection).
             3. Full-page OCR with the ruled tables blanked out, for the title, prose and
                signature.
             4. The layout model, only when that text shows bare numbers lined up outside the
@@ -211,11 +210,8 @@ class Pipeline:
         with clock("upright"):
             page = upright_page(page, recognise=self.ocr.recognise_prose_crops)
         image = page.image
-        # Rules are looked for on a copy whose ink is stretched away from the paper where the
-        # scan has little contrast (a dark photocopy); the text is read as scanned.
-        rules_image = stretch_contrast(image)
         with clock("layout"):
-            found = self.layout.ruled_tables(rules_image, dpi)
+            rules_image, found = self._ruled_tables(image)
         ruled, unruled_regions = self._read_ruled_grids(image, rules_image, found, index, clock)
         with clock("ocr"):
             prose_tokens = _ocr_ink_bands(without_seals(_blank_out(image, [t.bbox for t in ruled])), self.ocr.predict)
@@ -246,6 +242,28 @@ class Pipeline:
                 "timings": clock.seconds,
             }
         )
+
+    def _ruled_tables(self, image: np.ndarray) -> tuple[np.ndarray, list[LayoutRegion]]:
+        """The page's ruled tables, and the image their rules were found on.
+
+        A scan with little contrast (a dark photocopy on grey paper) is read for rules a second
+        time with its ink stretched away from the paper (:func:`stretch_contrast`). Stretching
+        brings faint rules over the thresholds, and roller stripes and streaks with them, so the
+        stretched reading is taken only where it is needed and sound: the page as it is gave no
+        table or more pieces than the stretched reading (a table broken where its rules faded),
+        and no stretched table runs to the page's edge (printed tables keep the page's margins;
+        stripes run across it). The cells are read from the page as scanned either way.
+        """
+        dpi = self.options.dpi
+        found = self.layout.ruled_tables(image, dpi)
+        stretched = stretch_contrast(image)
+        if stretched is image:
+            return image, found
+        found_stretched = self.layout.ruled_tables(stretched, dpi)
+        needed = len(found_stretched) < len(found) or (found_stretched and not found)
+        if needed and not any(_at_page_edge(r.bbox, image.shape) for r in found_stretched):
+            return stretched, found_stretched
+        return image, found
 
     def _read_ruled_grids(
         self, image: np.ndarray, rules_image: np.ndarray, regions: list[LayoutRegion], index: int, clock: _StageClock
@@ -332,6 +350,16 @@ class _StageClock:
             yield
         finally:
             self.seconds[stage] = round(self.seconds.get(stage, 0.0) + time.perf_counter() - started, 4)
+
+
+# A table box within this share of the page's width or height of an edge runs to the edge.
+_EDGE_SHARE = 0.01
+
+
+def _at_page_edge(box: BBox, shape: tuple[int, ...]) -> bool:
+    height, width = shape[:2]
+    x_edge, y_edge = _EDGE_SHARE * width, _EDGE_SHARE * height
+    return box.x1 < x_edge or box.y1 < y_edge or box.x2 > width - x_edge or box.y2 > height - y_edge
 
 
 def _blank_out(image: np.ndarray, boxes: list[BBox]) -> np.ndarray:

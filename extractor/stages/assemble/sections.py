@@ -73,14 +73,16 @@ def _apply_header_columns(view: GridView, template: Template, header_rows: range
     return {col: grid_col for col, (_, grid_col) in found.items()}
 
 
-def _columns_from_anchors(header: dict[str, int], cols: list[str], n_grid_cols: int) -> dict[str, int]:
-    """Template column → grid column: the header's matches, and the columns between or beside two
-    of them placed by position where the grid has exactly as many columns there as the template.
+def _columns_from_anchors(header: dict[str, int], cols: list[str], first_value_col: int, n_grid_cols: int) -> dict[str, int]:
+    """Template column → grid column: the header's matches, and the others placed by position
+    where the grid has exactly as many columns as the template between two matches, or between a
+    match and an edge of the value columns (the end of the first data row's label cell, the
+    grid's right edge).
 
     A header cell misread or lost (a streak, a faint side of the page) leaves its column to be
-    placed by its neighbours; a column beyond the last match is placed only up to the grid's
-    edge, when as many grid columns are left as template columns. Matches out of the template's
-    order are dropped: they cannot all be right.
+    placed by its neighbours; a table cut short (its last columns lost) has fewer grid columns
+    than template columns beyond its last match, and those stay unplaced. Matches out of the
+    template's order are dropped: they cannot all be right.
     """
     anchors = sorted((cols.index(col), grid_col) for col, grid_col in header.items())
     kept: list[tuple[int, int]] = []
@@ -92,6 +94,9 @@ def _columns_from_anchors(header: dict[str, int], cols: list[str], n_grid_cols: 
         if g2 - g1 == j2 - j1:
             placed.update({cols[j1 + k]: g1 + k for k in range(1, j2 - j1)})
     if kept:
+        j_first, g_first = kept[0]
+        if g_first - first_value_col == j_first:
+            placed.update({cols[j]: first_value_col + j for j in range(j_first)})
         j_last, g_last = kept[-1]
         if n_grid_cols - 1 - g_last == len(cols) - 1 - j_last:
             placed.update({cols[j]: g_last + j - j_last for j in range(j_last + 1, len(cols))})
@@ -151,7 +156,8 @@ def map_apply(tables: list[Table], template: Template) -> tuple[list[FieldReadin
         )
         if first is not None:
             header = _apply_header_columns(view, template, range(first))
-            column_map = _columns_from_anchors(header, cols, view.n_cols) if header else {}
+            label = next(c for c in view.row_cells(first) if _APPLY_FIRST_ROW in label_key(c.text))
+            column_map = _columns_from_anchors(header, cols, label.col + label.col_span, view.n_cols) if header else {}
             if not header:
                 column_map = dict(zip(cols, _rightmost_value_columns(view, len(cols))))
                 _log.info("apply header matched no column; using the rightmost columns")
