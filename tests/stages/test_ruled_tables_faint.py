@@ -7,6 +7,7 @@ import numpy as np
 from PIL import Image
 
 from extractor.stages.layout.ruled_tables import find_ruled_tables
+from extractor.stages.pixels import stretch_contrast
 
 _DATA = Path(__file__).parent / "test_data"
 
@@ -48,3 +49,15 @@ def test_table_cut_by_a_faded_band_keeps_its_merged_cells_beyond_it():
     assert len(regions) == 1
     box = regions[0].bbox
     assert box.x1 < 80 and box.x2 > 1300
+
+
+def test_tables_of_a_dark_photocopy_are_found_whole_once_its_ink_is_stretched():
+    # Sections 三 (its end) and 四 of Augraphy's typical scan of a generated report (development
+    # seed 123003): grey paper at 147 and ink at 74, rules 10-25 levels below the paper. As
+    # scanned, section 三 is found without its label columns and section 四 not at all; with the
+    # ink stretched from the paper both are found whole (the page as scanned gave no table).
+    page = _image("dark_photocopy_tables_augraphy.jpg")
+    assert len(find_ruled_tables(page, 200)) < 2
+    regions = find_ruled_tables(stretch_contrast(page), 200)
+    assert len(regions) == 2
+    assert all(r.bbox.x1 < 110 and r.bbox.x2 > 1290 for r in regions)
