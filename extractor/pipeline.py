@@ -259,7 +259,7 @@ class Pipeline:
         stretched = stretch_contrast(image)
         if stretched is image:
             return image, found
-        found_stretched = self.layout.ruled_tables(stretched, dpi)
+        found_stretched = self.layout.ruled_tables(stretched, dpi, follow_faint=True)
         needed = len(found_stretched) < len(found) or (found_stretched and not found)
         if needed and not any(_at_page_edge(r.bbox, image.shape) for r in found_stretched):
             return stretched, found_stretched

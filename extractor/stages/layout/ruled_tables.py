@@ -21,7 +21,9 @@ _RULED_SCORE = 0.9
 _RULE_BREAK = 0.08
 
 
-def find_ruled_tables(image: np.ndarray, dpi: float, min_width_in: float = 1.0) -> list[LayoutRegion]:
+def find_ruled_tables(
+    image: np.ndarray, dpi: float, min_width_in: float = 1.0, follow_faint: bool = False
+) -> list[LayoutRegion]:
     """Tables drawn with ruling lines, whatever a layout model calls them.
 
     Steps:
@@ -33,22 +35,25 @@ def find_ruled_tables(image: np.ndarray, dpi: float, min_width_in: float = 1.0) 
         4. Widen it where its row rules run on across a break (:func:`_rules_run_on`).
         5. Join candidates side by side that share their row rules (:func:`_join_side_by_side`).
 
+    Args:
+        follow_faint: follow row rules along faint rules too (:func:`faint_rules`) where the
+            threshold loses them, for the table's edges (step 4): on a low-contrast scan the
+            label columns of a table are often on a lighter part of the page. It costs about
+            0.2 s a page, so it is asked for where it pays.
+
     Returns:
         Regions labelled ``table``, boxes in page pixels.
     """
     params = line_params(dpi)
     gray = to_gray(image)
     ink = binarise(gray, params)
-    faint = faint_rules(gray, params)
-    # Row rules may run on faintly past where the threshold loses them (a light band, one side
-    # of a photocopy): the table's edges are followed along them too.
-    run_on, _ = line_masks(ink | faint, params)
+    run_on = line_masks(ink | faint_rules(gray, params), params)[0] if follow_faint else None
     regions = _ruled_regions(ink, params, dpi, min_width_in, run_on=run_on)
     if not regions:
         # Rules too faint for the threshold (a photocopy, grey paper): looked for again along
         # their length (`faint_rules`). A big title's strokes are ridges too, so a table found
         # this way must also be table-sized and framed by long rules.
-        regions = _ruled_regions(ink | faint, params, dpi, _FRAMED_MIN_WIDTH_IN, framed=True, run_on=run_on)
+        regions = _ruled_regions(ink | faint_rules(gray, params), params, dpi, _FRAMED_MIN_WIDTH_IN, framed=True)
     _log.debug("ruled tables: %d", len(regions))
     return regions
 
@@ -62,9 +67,10 @@ _FRAMED_MIN_WIDTH_IN = 3.0
 
 
 def _ruled_regions(
-    ink: np.ndarray, params, dpi: float, min_width_in: float, run_on: np.ndarray, framed: bool = False
+    ink: np.ndarray, params, dpi: float, min_width_in: float, framed: bool = False, run_on: np.ndarray | None = None
 ) -> list[LayoutRegion]:
     horizontal, vertical = line_masks(ink, params)
+    along = horizontal if run_on is None else horizontal | run_on
     joints = cv2.dilate(horizontal | vertical, cv2.getStructuringElement(cv2.MORPH_RECT, (params.tol, params.tol)))
     found: list[tuple[BBox, list[float], bool]] = []
     for x, y, w, h in _network_boxes(joints):
@@ -84,7 +90,7 @@ def _ruled_regions(
             continue
         # The grid's outer boundaries, not the component's box: strokes of a heading just
         # above a table can touch its top rule and join its component.
-        left, right = _rules_run_on(run_on | horizontal, [y + r for r in grid.ys], x + grid.xs[0], x + grid.xs[-1], params.tol)
+        left, right = _rules_run_on(along, [y + r for r in grid.ys], x + grid.xs[0], x + grid.xs[-1], params.tol)
         box = BBox(x1=left, y1=y + grid.ys[0], x2=right, y2=y + grid.ys[-1])
         found.append((box, [y + r for r in grid.ys], True))
     return [LayoutRegion(label="table", bbox=box, score=_RULED_SCORE) for box in _join_side_by_side(found, params.tol)]

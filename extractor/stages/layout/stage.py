@@ -172,11 +172,12 @@ class LayoutStage:
             self._engine = create_layout_engine(self.options.engine)
         return self._engine
 
-    def ruled_tables(self, image: np.ndarray, dpi: float) -> list[LayoutRegion]:
-        """The page's tables found from their ruling lines alone, parts joined, in reading order."""
+    def ruled_tables(self, image: np.ndarray, dpi: float, follow_faint: bool = False) -> list[LayoutRegion]:
+        """The page's tables found from their ruling lines alone, parts joined, in reading order
+        (`follow_faint`: see :func:`find_ruled_tables`)."""
         if not self.options.ruled_tables:
             return []
-        return merge_regions([], find_ruled_tables(image, dpi))
+        return merge_regions([], find_ruled_tables(image, dpi, follow_faint=follow_faint))
 
     def predict(
         self,
