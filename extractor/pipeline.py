@@ -256,6 +256,8 @@ class Pipeline:
         """
         dpi = self.options.dpi
         found = self.layout.ruled_tables(image, dpi)
+        if len(found) == 1:
+            return image, found  # no reading of fewer pieces can replace one table
         stretched = stretch_contrast(image)
         if stretched is image:
             return image, found
