@@ -156,15 +156,14 @@ def map_apply(tables: list[Table], template: Template) -> tuple[list[FieldReadin
         )
         if first is not None:
             header = _apply_header_columns(view, template, range(first))
-            label = next(c for c in view.row_cells(first) if _APPLY_FIRST_ROW in label_key(c.text))
-            column_map = _columns_from_anchors(header, cols, label.col + label.col_span, view.n_cols) if header else {}
-            if not header:
+            if header:
+                label = next(c for c in view.row_cells(first) if _APPLY_FIRST_ROW in label_key(c.text))
+                column_map = _columns_from_anchors(header, cols, label.col + label.col_span, view.n_cols)
+                if len(column_map) != len(cols):
+                    _log.info("apply header placed %d of %d columns; the others are not guessed", len(column_map), len(cols))
+            else:
                 column_map = dict(zip(cols, _rightmost_value_columns(view, len(cols))))
                 _log.info("apply header matched no column; using the rightmost columns")
-            elif len(column_map) != len(cols):
-                _log.info("apply header placed %d of %d columns; the others are not guessed", len(column_map), len(cols))
-            if not column_map:
-                continue
             start = first
         else:
             # A continuation page: same value columns as the table it continues, counted from the right.
