@@ -262,8 +262,7 @@ class Pipeline:
         if stretched is image:
             return image, found
         found_stretched = self.layout.ruled_tables(stretched, dpi, follow_faint=True)
-        needed = len(found_stretched) < len(found) or (found_stretched and not found)
-        if needed and not any(_at_page_edge(r.bbox, image.shape) for r in found_stretched):
+        if stretched_reading_wins(found, found_stretched, image.shape):
             return stretched, found_stretched
         return image, found
 
@@ -352,6 +351,17 @@ class _StageClock:
             yield
         finally:
             self.seconds[stage] = round(self.seconds.get(stage, 0.0) + time.perf_counter() - started, 4)
+
+
+def stretched_reading_wins(
+    found: list[LayoutRegion], found_stretched: list[LayoutRegion], shape: tuple[int, ...]
+) -> bool:
+    """Whether the tables found on the contrast-stretched copy replace those found as scanned:
+    it found some, where the page as scanned gave none or more pieces, and none of them runs to
+    the page's edge."""
+    if not found_stretched or (found and len(found_stretched) >= len(found)):
+        return False
+    return not any(_at_page_edge(r.bbox, shape) for r in found_stretched)
 
 
 # A table box within this share of the page's width or height of an edge runs to the edge.
