@@ -154,6 +154,10 @@ class CelerySettings(BaseModel):
                 # Sweep every restore_interval seconds (kombu's default throttle makes it ~100 s).
                 "unacked_restore_interval": self.restore_interval,
                 "unacked_restore_throttle": 1,
+                # A worker killed while it holds the sweep's lock keeps every other worker from
+                # handing tasks back until the lock expires (kombu: 300 s); never longer than the
+                # visibility timeout, so a dead holder at most doubles the wait for redelivery.
+                "unacked_mutex_expire": min(300, self.visibility_timeout),
                 "socket_connect_timeout": self.publish_timeout,
             },
             "result_backend_transport_options": {"visibility_timeout": self.visibility_timeout},

@@ -103,13 +103,18 @@ def zip_files(path: Path, members: dict[str, bytes]) -> Path:
     return path
 
 
-def wait_finished(sessions, batch_id: str, timeout: float = BATCH_TIMEOUT, until=None):
-    """Poll the batch's progress until it is finished (or `until(progress)` holds)."""
+def wait_finished(sessions, batch_id: str, timeout: float = BATCH_TIMEOUT, until=None, sweep=None):
+    """Poll the batch's progress until it is finished (or `until(progress)` holds).
+
+    `sweep(session)`, when given, runs before each poll (the reconciler, as beat runs it in a deployment).
+    """
     from extractor.storage import batch_progress
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with sessions() as session:
+            if sweep is not None:
+                sweep(session)
             progress = batch_progress(session, batch_id)
         if progress is not None and (until(progress) if until else progress.finished):
             return progress
