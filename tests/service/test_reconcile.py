@@ -32,8 +32,8 @@ def test_the_retry_policy_rides_out_minutes_and_reaches_the_tasks():
         CelerySettings(visibility_timeout=60)
     # A worker killed holding the redelivery sweep's lock delays redelivery by at most the visibility timeout.
     short = CelerySettings(visibility_timeout=10, task_time_limit=5, retries=RetryPolicy(backoff_max=4))
-    assert short.as_celery_config()["broker_transport_options"]["unacked_mutex_expire"] == 10
-    assert celery_settings.as_celery_config()["broker_transport_options"]["unacked_mutex_expire"] == 300
+    assert short.as_celery_config()["CELERY_BROKER_TRANSPORT_OPTIONS"]["unacked_mutex_expire"] == 10
+    assert celery_settings.as_celery_config()["CELERY_BROKER_TRANSPORT_OPTIONS"]["unacked_mutex_expire"] == 300
 
 
 def _backdate(sessions, batch_id: str, seconds: float) -> None:
