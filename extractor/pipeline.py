@@ -202,9 +202,10 @@ class Pipeline:
                rules; every cell of a ruled grid recognised from its own crop (no detection).
             3. Full-page OCR with the ruled tables blanked out, for the title, prose and
                signature.
-            4. The layout model, only when that text shows bare numbers lined up outside the
-               ruled tables (a table whose rules were lost or never printed); a table it finds
-               gets its grid as in step 2, or without rules from the OCR tokens.
+            4. Where that text shows bare numbers lined up outside the ruled tables (a table
+               whose rules were too faint, lost or never printed): tables on faint rules there,
+               then the layout model if numbers are still left outside; a table found so gets
+               its grid as in step 2, or without rules from the OCR tokens.
         """
         dpi, index = self.options.dpi, page.record.index
         with clock("upright"):
@@ -216,17 +217,22 @@ class Pipeline:
         with clock("ocr"):
             prose_tokens = _ocr_ink_bands(without_seals(_blank_out(image, [t.bbox for t in ruled])), self.ocr.predict)
         with clock("layout"):
-            regions = self.layout.predict(image, dpi, tokens=prose_tokens, ruled=found)
+            faint = self.layout.faint_tables(rules_image, dpi, prose_tokens, found)
+            regions = self.layout.predict(image, dpi, tokens=prose_tokens, ruled=found + faint)
             table_regions = [r for r in regions if r.label in _TABLE_LABELS]
-        found_boxes = {f.bbox for f in found}
+        found_boxes, faint_boxes = {f.bbox for f in found}, {f.bbox for f in faint}
         new_regions = [r for r in table_regions if r.bbox not in found_boxes]
         if new_regions:
-            more_ruled, more_unruled = self._read_ruled_grids(image, rules_image, new_regions, index, clock)
+            more_ruled, more_unruled = self._read_ruled_grids(
+                image, rules_image, new_regions, index, clock, faint=[r.bbox in faint_boxes for r in new_regions]
+            )
             # Their cells are read from crops: the page's OCR of the same text would be read twice.
             prose_tokens = [
                 t for t in prose_tokens if not any(r.bbox.contains_point(*t.bbox.center) for r in more_ruled)
             ]
-            ruled += more_ruled
+            # A table read again within a larger one found on faint rules (its parts' rules were
+            # lost to the threshold): the larger reading stands for it.
+            ruled = [t for t in ruled if not any(_mostly_inside(t.bbox, m.bbox) for m in more_ruled)] + more_ruled
             unruled_regions += more_unruled
         with clock("grid"):
             unruled = [self.grid.predict(rules_image, r.bbox, prose_tokens, index, dpi=dpi) for r in unruled_regions]
@@ -267,13 +273,19 @@ class Pipeline:
         return image, found
 
     def _read_ruled_grids(
-        self, image: np.ndarray, rules_image: np.ndarray, regions: list[LayoutRegion], index: int, clock: _StageClock
+        self, image: np.ndarray, rules_image: np.ndarray, regions: list[LayoutRegion], index: int, clock: _StageClock,
+        faint: list[bool] | None = None,
     ) -> tuple[list[Table], list[LayoutRegion]]:
-        """The ruled grids of table regions (rules found on `rules_image`) with their cells read
-        from crops of `image`; and the regions without one."""
+        """The ruled grids of table regions (rules found on `rules_image`, on faint rules too
+        where `faint` says the region was found so) with their cells read from crops of `image`;
+        and the regions without one."""
         dpi = self.options.dpi
+        faint = faint or [False] * len(regions)
         with clock("grid"):
-            grids = [self.grid.predict(rules_image, r.bbox, [], index, dpi=dpi) for r in regions]
+            grids = [
+                self.grid.predict(rules_image, r.bbox, [], index, dpi=dpi, faint=f)
+                for r, f in zip(regions, faint, strict=True)
+            ]
         with clock("ocr_cells"):
             ruled = [
                 read_table_cells(
@@ -372,6 +384,10 @@ def _at_page_edge(box: BBox, shape: tuple[int, ...]) -> bool:
     height, width = shape[:2]
     x_edge, y_edge = _EDGE_SHARE * width, _EDGE_SHARE * height
     return box.x1 < x_edge or box.y1 < y_edge or box.x2 > width - x_edge or box.y2 > height - y_edge
+
+
+def _mostly_inside(inner: BBox, outer: BBox) -> bool:
+    return inner.intersection(outer) > 0.9 * inner.area
 
 
 def _blank_out(image: np.ndarray, boxes: list[BBox]) -> np.ndarray:

@@ -78,7 +78,8 @@ class GridStage:
         return GridOptions
 
     def predict(
-        self, image: np.ndarray, table_region: BBox, tokens: list[TextToken], page_index: int, dpi: float = 200.0
+        self, image: np.ndarray, table_region: BBox, tokens: list[TextToken], page_index: int, dpi: float = 200.0,
+        faint: bool = False,
     ) -> Table:
         """Build the grid of the table in `table_region`.
 
@@ -97,6 +98,8 @@ class GridStage:
             tokens: the page's tokens (any outside the region are ignored).
             page_index: 0-based page number, stored on every cell.
             dpi: resolution of `image`; pixel lengths scale with it.
+            faint: the table was found on faint rules (:func:`faint_rules`): its rules are
+                taken from them too, not only from the threshold, which keeps broken pieces.
 
         Returns:
             The table; a table with no rules and no tokens has zero rows and columns.
@@ -109,9 +112,12 @@ class GridStage:
         x1, y1 = min(w, int(np.ceil(table_region.x2)) + margin), min(h, int(np.ceil(table_region.y2)) + margin)
         crop = to_gray(image[y0:y1, x0:x1])
 
+        def masks(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            ink = binarise(gray, params)
+            return (ink, *line_masks(ink | faint_rules(gray, params) if faint else ink, params))
+
         gray = crop
-        ink = binarise(gray, params)
-        horizontal, vertical = line_masks(ink, params)
+        ink, horizontal, vertical = masks(gray)
         matrix = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
         if opts.deskew:
             size = (crop.shape[1], crop.shape[0])
@@ -120,8 +126,7 @@ class GridStage:
                 _log.debug("deskewing table crop by %.2f degrees", angle)
                 matrix = cv2.getRotationMatrix2D((size[0] / 2, size[1] / 2), angle, 1.0)
                 gray = cv2.warpAffine(crop, matrix, size, flags=cv2.INTER_LINEAR, borderValue=255)
-                ink = binarise(gray, params)
-                horizontal, vertical = line_masks(ink, params)
+                ink, horizontal, vertical = masks(gray)
             # A sheared copy leaves the column rules leaning once the row rules are level: over a
             # page-long table they drift further than a boundary's tolerance, and each column
             # becomes two or three sliver columns. They are stood upright by a shear.
@@ -134,15 +139,14 @@ class GridStage:
                 shear = np.array([[1.0, -k, k * size[1] / 2], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
                 matrix = (shear @ np.vstack([matrix, [0.0, 0.0, 1.0]]))[:2]
                 gray = cv2.warpAffine(crop, matrix, size, flags=cv2.INTER_LINEAR, borderValue=255)
-                ink = binarise(gray, params)
-                horizontal, vertical = line_masks(ink, params)
+                ink, horizontal, vertical = masks(gray)
         frame = _Frame(x0, y0, matrix)
 
         region_tokens = [t for t in tokens if table_region.contains_point(*t.bbox.center)]
         work = [WorkToken(t.text, *frame.box_to_work(t.bbox), t.score) for t in region_tokens]
 
         grid = ruled_grid(horizontal, vertical, params, ink)
-        if grid is None:
+        if grid is None and not faint:
             # Rules too faint for the threshold (as the page's table finder looks for them too).
             horizontal, vertical = line_masks(ink | faint_rules(gray, params), params)
             grid = ruled_grid(horizontal, vertical, params, ink)

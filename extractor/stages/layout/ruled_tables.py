@@ -50,12 +50,25 @@ def find_ruled_tables(
     run_on = line_masks(ink | faint_rules(gray, params), params)[0] if follow_faint else None
     regions = _ruled_regions(ink, params, dpi, min_width_in, run_on=run_on)
     if not regions:
-        # Rules too faint for the threshold (a photocopy, grey paper): looked for again along
-        # their length (`faint_rules`). A big title's strokes are ridges too, so a table found
-        # this way must also be table-sized and framed by long rules.
-        regions = _ruled_regions(ink | faint_rules(gray, params), params, dpi, _FRAMED_MIN_WIDTH_IN, framed=True)
+        regions = _faint_regions(gray, ink, params, dpi)
     _log.debug("ruled tables: %d", len(regions))
     return regions
+
+
+def find_faint_ruled_tables(image: np.ndarray, dpi: float) -> list[LayoutRegion]:
+    """Tables whose rules are too faint for the threshold (a photocopy, grey paper, a shadow):
+    looked for along their length (:func:`faint_rules`).
+
+    A big title's strokes are ridges too, so a table found this way must also be table-sized
+    and framed by long rules.
+    """
+    params = line_params(dpi)
+    gray = to_gray(image)
+    return _faint_regions(gray, binarise(gray, params), params, dpi)
+
+
+def _faint_regions(gray: np.ndarray, ink: np.ndarray, params, dpi: float) -> list[LayoutRegion]:
+    return _ruled_regions(ink | faint_rules(gray, params), params, dpi, _FRAMED_MIN_WIDTH_IN, framed=True)
 
 
 # A table found on faint rules needs this many row rules running over this share of its width,

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from extractor.datamodel import TextToken
 from extractor.datamodel.page import LayoutRegion
 from extractor.stages.layout.rapid_cdla import RapidCdlaEngine, RapidCdlaOptions, regions_from_raw
-from extractor.stages.layout.ruled_tables import find_ruled_tables
+from extractor.stages.layout.ruled_tables import find_faint_ruled_tables, find_ruled_tables
 
 _log = logging.getLogger(__name__)
 
@@ -153,6 +153,10 @@ def reading_order(regions: list[LayoutRegion]) -> list[LayoutRegion]:
     return [r for band in bands for r in sorted(band, key=lambda r: r.bbox.x1)]
 
 
+# Half a thick rule and its blur on a scan, inches (4 px at 200 dpi).
+_RULE_EDGE_IN = 0.02
+
+
 class LayoutStage:
     """Find the regions of a page: the CDLA model plus the ruling-line table detector."""
 
@@ -178,6 +182,32 @@ class LayoutStage:
         if not self.options.ruled_tables:
             return []
         return merge_regions([], find_ruled_tables(image, dpi, follow_faint=follow_faint))
+
+    def faint_tables(self, image: np.ndarray, dpi: float, tokens: list[TextToken], found: list[LayoutRegion]) -> list[LayoutRegion]:
+        """Ruled tables beside `found` whose rules are too faint for the threshold (part of a
+        page in a shadow, a light copy), looked for only where the page's text (`tokens`, read
+        outside `found`) shows bare numbers lined up as a table's are, and kept only where they
+        hold such numbers.
+
+        The search runs on the page with `found` painted white, so a faint rule cannot join a
+        table already read to its neighbours.
+        """
+        if not self.options.ruled_tables:
+            return []
+        numbers = loose_numbers(tokens, found)
+        if not looks_tabular(numbers):
+            return []
+        rest = image.copy()
+        edge = int(round(dpi * _RULE_EDGE_IN))  # a rule's width about the line through it
+        for region in found:
+            b = region.bbox
+            rest[max(0, int(b.y1) - edge) : int(np.ceil(b.y2)) + edge, max(0, int(b.x1) - edge) : int(np.ceil(b.x2)) + edge] = 255
+        faint = [
+            r for r in find_faint_ruled_tables(rest, dpi)
+            if any(r.bbox.contains_point(*n.bbox.center) for n in numbers)
+        ]
+        _log.debug("layout: %d tables on faint rules beside %d ruled", len(faint), len(found))
+        return faint
 
     def predict(
         self,
