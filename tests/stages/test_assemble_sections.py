@@ -233,3 +233,18 @@ def test_active_rows_follow_the_header_of_their_group():
     assert values["active.rules.in_force"] == 2
     assert values["active.licensing.decisions"] == 333
     assert values["active.fees.amount"] == 46.5687
+
+
+def test_single_other_row_of_a_table_cut_short_reads_the_columns_placed():
+    # A cut table (its 其他 and 总计 columns lost) that prints （六）其他处理 as one row: the columns
+    # the header did not place are not read in that row either (this raised a KeyError and the
+    # whole document was lost).
+    cells = _apply_header()
+    cells += _value_row(3, [_cell(3, 0, "一、本年新收政府信息公开申请数量", col_span=3)], [2, 0, 0, 0, 0])
+    cells += _value_row(4, [_cell(4, 0, "（六）其他处理", col_span=3)], [0, 0, 0, 0, 0])
+    cut = _table([c for c in cells if c.col + c.col_span <= 8 or c.col < 3], 5, 8)
+    readings, notes = map_apply([cut], get_template("gov-2021"))
+    by_id = {r.field_id: r for r in readings}
+    assert notes and "one row" in notes[0]
+    assert by_id["apply.other.no_fee.natural_person"].value == 0
+    assert not any(f.startswith("apply.other.") and f.endswith((".other_org", ".total")) for f in by_id)

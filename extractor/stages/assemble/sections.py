@@ -196,7 +196,8 @@ def map_apply(tables: list[Table], template: Template) -> tuple[list[FieldReadin
         view, r, column_map, _, _ = printed[single]
         notes.append("（六）其他处理 is printed as one row without its three items")
         for col in cols:
-            cell = view.at(r, column_map[col])
+            # A column the header did not place is not read here either (as in every other row).
+            cell = view.at(r, column_map[col]) if col in column_map else None
             if cell is not None:
                 readings.extend(_split_single_other_row(template, cell, col))
     return readings, notes
