@@ -236,6 +236,8 @@ class Pipeline:
             unruled_regions += more_unruled
         with clock("grid"):
             unruled = [self.grid.predict(rules_image, r.bbox, prose_tokens, index, dpi=dpi) for r in unruled_regions]
+        with clock("ocr_cells"):
+            unruled = [self._read_empty_cells(t, image) for t in unruled]
         tables = sorted(ruled + [t for t in unruled if t.cells], key=lambda t: (t.bbox.y1, t.bbox.x1))
         cell_tokens = [
             TextToken(text=c.text, bbox=c.bbox, score=c.score) for t in ruled for c in t.cells if c.text
@@ -295,6 +297,23 @@ class Pipeline:
                 if t.ruled and t.cells
             ]
         return ruled, [r for r, t in zip(regions, grids, strict=True) if not (t.ruled and t.cells)]
+
+    def _read_empty_cells(self, table: Table, image: np.ndarray) -> Table:
+        """A table built from the page's text with its empty cells read from their own crops.
+
+        Such a cell is empty because the page's text detector found nothing there, which on a
+        scan is no proof of a blank: short, faint numbers are what it misses most. Read as the
+        cells of a ruled grid are, a crop with no ink is still a blank, and one with ink is read.
+        """
+        empty = [c for c in table.cells if not c.text]
+        if not empty:
+            return table
+        read = read_table_cells(
+            table.model_copy(update={"cells": empty}), image, self.ocr.read_cell_crops, self.options.dpi,
+            self.options.cells, recognise_text=self.ocr.recognise_prose_crops,
+        )
+        by_place = {(c.row, c.col): c for c in read.cells}
+        return table.model_copy(update={"cells": [by_place.get((c.row, c.col), c) for c in table.cells]})
 
     def extract(self, doc: InputDocument) -> DocumentResult:
         """Everything the pipeline can say about one document; errors are recorded, not raised."""

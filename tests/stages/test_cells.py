@@ -445,3 +445,21 @@ def test_wide_label_lines_are_read_by_the_text_recogniser_and_numbers_by_the_cel
     assert calls == {"text": [3], "cell": [3]}
     assert [c.text for c in out.cells] == texts
     assert [c.score for c in out.cells] == [0.96, 0.95, 0.93, 0.99]
+
+
+def test_a_blank_cell_on_textured_paper_is_blank():
+    # Augraphy's hard scan of grey, blotched paper (development seed 125000): the blotches' darkest
+    # specks lie 45 grey levels under the paper, past the threshold of 40. Left as ink, they were
+    # read as text, or as a sure "1" once the blotches around them were taken for paper.
+    out, calls = _read_as(*_fixture_cell("cell_blank_textured_paper_augraphy.png"), "1", 0.99)
+    assert out.cells[0].text == "" and out.cells[0].evidence == ["ink:blank"]
+
+
+def test_a_number_on_textured_paper_reaches_the_recogniser_alone():
+    # "84" of a real report (huaian-hongze-2024, page 3) degraded by Augraphy: the paper's blotches
+    # passed the threshold with the digits and the crop was read "1I". Measured from the local
+    # paper, only the digits are ink: one line crop, about their size.
+    out, calls = _read_as(*_fixture_cell("cell_84_on_textured_paper_augraphy.png"), "84", 0.99)
+    assert out.cells[0].text == "84"
+    (crop,) = [c for call in calls for c in call]
+    assert 20 <= crop.shape[0] <= 60 and crop.shape[1] <= 120
