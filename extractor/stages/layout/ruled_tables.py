@@ -9,7 +9,7 @@ import numpy as np
 
 from extractor.datamodel import BBox
 from extractor.datamodel.page import LayoutRegion
-from extractor.stages.grid.lines import binarise, faint_rules, line_masks, line_params, to_gray
+from extractor.stages.grid.lines import LineParams, binarise, faint_rules, line_masks, line_params, to_gray
 from extractor.stages.grid.ruled import ruled_grid
 from extractor.stages.grid.stage import MAX_TABLE_COLUMNS
 
@@ -67,7 +67,7 @@ def find_faint_ruled_tables(image: np.ndarray, dpi: float) -> list[LayoutRegion]
     return _faint_regions(gray, binarise(gray, params), params, dpi)
 
 
-def _faint_regions(gray: np.ndarray, ink: np.ndarray, params, dpi: float) -> list[LayoutRegion]:
+def _faint_regions(gray: np.ndarray, ink: np.ndarray, params: LineParams, dpi: float) -> list[LayoutRegion]:
     return _ruled_regions(ink | faint_rules(gray, params), params, dpi, _FRAMED_MIN_WIDTH_IN, framed=True)
 
 

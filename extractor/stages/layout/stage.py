@@ -189,8 +189,9 @@ class LayoutStage:
         outside `found`) shows bare numbers lined up as a table's are, and kept only where they
         hold such numbers.
 
-        The search runs on the page with `found` painted white, so a faint rule cannot join a
-        table already read to its neighbours.
+        The search runs on the page with `found` painted white, so that the faint rules of its
+        neighbours do not join a table already read; where a rule it left out still does, the
+        table found holds it (the caller keeps that reading for both).
         """
         if not self.options.ruled_tables:
             return []
