@@ -29,7 +29,7 @@ from extractor.stages.grid import GridOptions, create_grid_stage, document_table
 from extractor.stages.layout import LayoutOptions, LayoutStage
 from extractor.stages.ocr import OcrStage, RapidOcrOptions
 from extractor.stages.ocr.cells import CellReadOptions, read_table_cells
-from extractor.stages.pixels import grey_sum, stretch_contrast, without_seals
+from extractor.stages.pixels import blank_out, grey_sum, stretch_contrast, without_seals
 from extractor.stages.rasterise import (
     DocumentError,
     ImageSource,
@@ -215,7 +215,7 @@ class Pipeline:
             rules_image, found = self._ruled_tables(image)
         ruled, unruled_regions = self._read_ruled_grids(image, rules_image, found, index, clock)
         with clock("ocr"):
-            prose_tokens = _ocr_ink_bands(without_seals(_blank_out(image, [t.bbox for t in ruled])), self.ocr.predict)
+            prose_tokens = _ocr_ink_bands(without_seals(blank_out(image, [t.bbox for t in ruled])), self.ocr.predict)
         with clock("layout"):
             faint = self.layout.faint_tables(rules_image, dpi, prose_tokens, found)
             regions = self.layout.predict(image, dpi, tokens=prose_tokens, ruled=found + faint)
@@ -407,14 +407,6 @@ def _at_page_edge(box: BBox, shape: tuple[int, ...]) -> bool:
 
 def _mostly_inside(inner: BBox, outer: BBox) -> bool:
     return inner.intersection(outer) > 0.9 * inner.area
-
-
-def _blank_out(image: np.ndarray, boxes: list[BBox]) -> np.ndarray:
-    """A copy of `image` with `boxes` painted white (their text has been read already)."""
-    out = image.copy()
-    for box in boxes:
-        out[max(0, int(box.y1)) : int(np.ceil(box.y2)), max(0, int(box.x1)) : int(np.ceil(box.x2))] = 255
-    return out
 
 
 # Full-page OCR sees only the bands of rows with ink left once the tables are blanked out,

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import cv2
 import numpy as np
+
+if TYPE_CHECKING:
+    from extractor.datamodel import BBox
 
 # Largest label a 16-bit label image holds (label 0 is the background).
 _MAX_16_BIT = 65535
@@ -93,3 +98,13 @@ def stretch_contrast(image: np.ndarray) -> np.ndarray:
     gain = _STRETCHED_CONTRAST / max(1.0, paper - ink)
     stretched = paper - (paper - image.astype(np.float32)) * gain
     return np.clip(stretched, 0, 255).astype(np.uint8)
+
+
+def blank_out(image: np.ndarray, boxes: list[BBox], margin: int = 0) -> np.ndarray:
+    """A copy of `image` with `boxes` painted white (their text read already, or their tables
+    found), each widened by `margin` pixels on every side."""
+    out = image.copy()
+    for box in boxes:
+        y1, x1 = max(0, int(box.y1) - margin), max(0, int(box.x1) - margin)
+        out[y1 : int(np.ceil(box.y2)) + margin, x1 : int(np.ceil(box.x2)) + margin] = 255
+    return out

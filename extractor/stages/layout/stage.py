@@ -12,6 +12,7 @@ from extractor.datamodel import TextToken
 from extractor.datamodel.page import LayoutRegion
 from extractor.stages.layout.rapid_cdla import RapidCdlaEngine, RapidCdlaOptions, regions_from_raw
 from extractor.stages.layout.ruled_tables import find_faint_ruled_tables, find_ruled_tables
+from extractor.stages.pixels import blank_out
 
 _log = logging.getLogger(__name__)
 
@@ -198,11 +199,8 @@ class LayoutStage:
         numbers = loose_numbers(tokens, found)
         if not looks_tabular(numbers):
             return []
-        rest = image.copy()
-        edge = int(round(dpi * _RULE_EDGE_IN))  # a rule's width about the line through it
-        for region in found:
-            b = region.bbox
-            rest[max(0, int(b.y1) - edge) : int(np.ceil(b.y2)) + edge, max(0, int(b.x1) - edge) : int(np.ceil(b.x2)) + edge] = 255
+        # Widened by a rule's width about the line through it.
+        rest = blank_out(image, [r.bbox for r in found], margin=int(round(dpi * _RULE_EDGE_IN)))
         faint = [
             r for r in find_faint_ruled_tables(rest, dpi)
             if any(r.bbox.contains_point(*n.bbox.center) for n in numbers)

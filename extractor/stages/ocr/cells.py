@@ -116,9 +116,9 @@ def _text_ink(gray: np.ndarray, scale: float, contrast: float = 40) -> tuple[np.
 
 
 def _locally_dark(gray: np.ndarray, scale: float, contrast: float, interior: np.ndarray) -> np.ndarray:
-    """Pixels darker than their local paper (:func:`_flattened`) by `contrast`, or by a margin
-    over the paper's grain where the paper is grainier than that (measured over `interior`)."""
-    darkness = 255 - _flattened(gray, scale).astype(np.float32)
+    """Pixels darker than their local paper (:func:`_local_darkness`) by `contrast`, or by a
+    margin over the paper's grain where the paper is grainier than that (measured over `interior`)."""
+    darkness = _local_darkness(gray, scale).astype(np.float32)
     inside = darkness[interior]
     if inside.size:
         grain = float(np.median(np.abs(inside - np.median(inside)))) * _MAD_TO_SIGMA
@@ -136,8 +136,8 @@ _GRAIN_MARGIN = 6.0
 _STROKE_200 = 4
 
 
-def _flattened(gray: np.ndarray, scale: float) -> np.ndarray:
-    """The crop's darkness measured from its local paper, not from one paper level, on white.
+def _local_darkness(gray: np.ndarray, scale: float) -> np.ndarray:
+    """How far each pixel lies below its local paper, not below one paper level of the crop.
 
     Paper texture, a photocopy's grey cast and a shadow darken the paper in patches wider than
     any stroke; a threshold under the crop's one paper level takes the dark patches for ink (a
@@ -147,7 +147,7 @@ def _flattened(gray: np.ndarray, scale: float) -> np.ndarray:
     """
     size = 2 * max(2, int(round(_STROKE_200 * scale))) + 1
     paper = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
-    return 255 - cv2.subtract(paper, gray)
+    return cv2.subtract(paper, gray)
 
 
 def _hysteresis(strong: np.ndarray, weak: np.ndarray) -> np.ndarray:
