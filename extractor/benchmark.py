@@ -193,10 +193,11 @@ def _run_set(name: str, pdfs: list[Path], truth_dir: Path, pipeline: Pipeline, w
 
 
 def _degrade_real(pdf: Path, out: Path, level: str, scanner: Scanner, rng: np.random.Generator) -> Path:
-    """The real report rendered at 200 dpi and passed through `scanner`'s `level` scan simulation."""
+    """The real report rendered at 200 dpi, passed through `scanner`'s `level` scan simulation and
+    written at the level's scan resolution."""
     import pypdfium2 as pdfium
 
-    from extractor.synth.degrade import images_to_pdf
+    from extractor.synth.degrade import at_scan_resolution, images_to_pdf, scan_dpi
     from extractor.synth.render import scan_one_page
 
     doc = pdfium.PdfDocument(pdf)
@@ -205,8 +206,9 @@ def _degrade_real(pdf: Path, out: Path, level: str, scanner: Scanner, rng: np.ra
     finally:
         doc.close()
     images = [scan_one_page(page, level, rng, scanner)[0] for page in pages]
+    resolution = scan_dpi(level, rng)
     path = out / pdf.name
-    images_to_pdf(images, path, dpi=200)
+    images_to_pdf([at_scan_resolution(im, resolution) for im in images], path, dpi=resolution)
     return path
 
 

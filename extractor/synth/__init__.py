@@ -203,7 +203,7 @@ def render_document(
         layout.document.write_pdf(pdf_path)
         page_size = [round(float(layout.document.pages[0].width) * DPI / 96), round(float(layout.document.pages[0].height) * DPI / 96)]
     else:
-        from extractor.synth.degrade import images_to_pdf
+        from extractor.synth.degrade import at_scan_resolution, images_to_pdf, scan_dpi
 
         pdf_bytes = layout.document.write_pdf()
         seal_on_table = level == "hard" and rng.random() < TABLE_SEAL_RATE
@@ -211,8 +211,12 @@ def render_document(
         boxes = {k: (p, scanned.box_maps[p](b)) for k, (p, b) in boxes.items()}
         for lab in layout.labels:
             lab["bbox"] = scanned.box_maps[lab["page"]](lab["bbox"])
-        images_to_pdf(scanned.images, pdf_path, dpi=DPI, jpeg_quality=jpeg_quality)
+        # Drawn from its own stream, so that the rest of the document does not change with it.
+        resolution = scan_dpi(level, np.random.default_rng([seed, 3]))
+        images_to_pdf([at_scan_resolution(im, resolution, DPI) for im in scanned.images], pdf_path,
+                      dpi=resolution, jpeg_quality=jpeg_quality)
         page_size = list(scanned.images[0].size)
+        extra["scan_dpi"] = resolution
         extra["seals"] = scanned.seals
         extra["seal_on_table"] = seal_on_table
         extra["scanner"] = scanner.value

@@ -6,7 +6,8 @@ ink lines, ink bleed, letterpress holes, bleed-through from the back of the shee
 phase (paper texture and tone) and its post phase (bad photocopy, dirty drum, dirty rollers and
 fax thresholding on hard pages, folds, lighting and brightness, a shadow, noise, JPEG) and its
 geometric warps (placement on the glass: a small rotation, shift and scale; folds warp the page
-locally). The
+locally), and on hard pages a perspective tilt by albumentations (another library we did not
+write: Augraphy has no keystone). The
 levels match ours in spirit (see :class:`extractor.synth.degrade.ScanLevel`): ``clean`` is a good
 office scanner, ``typical`` an ordinary archive scan, ``hard`` a poor copy of a copy.
 
@@ -59,6 +60,10 @@ _MAX_ROTATION_DEG = {ScanLevel.CLEAN: 0, ScanLevel.TYPICAL: 1, ScanLevel.HARD: 2
 _MAX_SHIFT = {ScanLevel.CLEAN: 0.0, ScanLevel.TYPICAL: 0.006, ScanLevel.HARD: 0.012}
 # Scale range of the copier/scanner per level (Augraphy scales only when neither end is 1).
 _SCALE = {ScanLevel.CLEAN: (1.0, 1.0), ScanLevel.TYPICAL: (0.995, 1.005), ScanLevel.HARD: (0.98, 1.01)}
+# Perspective tilt per level: the range of the spread of the corners' moves, as a fraction of the
+# page size (albumentations' `Perspective.scale`; Augraphy 8.2.6 has no keystone of its own).
+# Hard pages' corners move ~0.5-1.6% of the page: a page not flat on the glass, or photographed.
+_PERSPECTIVE = {ScanLevel.CLEAN: None, ScanLevel.TYPICAL: None, ScanLevel.HARD: (0.004, 0.008)}
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,7 @@ def scan_page_augraphy(image: Image.Image, level: ScanLevel | str, seed: int) ->
            temporary working directory (Augraphy's image cache).
         3. Cut the turned, padded page back to the input size around its centre and shift the
            keypoints with it.
+        4. Hard pages: tilt the page in perspective with albumentations (keypoints follow).
 
     Args:
         image: The clean page, any mode (converted to RGB), typically A4 at 200 dpi.
@@ -155,9 +161,29 @@ def scan_page_augraphy(image: Image.Image, level: ScanLevel | str, seed: int) ->
         out = cv2.cvtColor(out, cv2.COLOR_GRAY2BGR)
     dst = np.asarray(moved, dtype=np.float64).reshape(len(ys), len(xs), 2)
     out, dst = _cut_to_size(out[..., :3], dst, width, height)
+    if _PERSPECTIVE[level] is not None:
+        out, dst = _tilt(out, dst, _PERSPECTIVE[level], seed)
     _log.debug("augraphy scanned page %dx%d at level %s (seed %d)", width, height, level.value, seed)
     rgb = Image.fromarray(cv2.cvtColor(out, cv2.COLOR_BGR2RGB))
     return AugraphyScanResult(image=rgb, warp=GridWarp(xs=xs, ys=ys, dst=dst))
+
+
+def _tilt(out: np.ndarray, dst: np.ndarray, scale: tuple[float, float], seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The scanned page seen in perspective (albumentations' `Perspective`); keypoints follow."""
+    try:
+        import albumentations
+    except ImportError as exc:
+        raise ImportError("the Augraphy scanner's hard level needs albumentations (pip install albumentations==2.0.8)") from exc
+    tilt = albumentations.Compose(
+        [albumentations.Perspective(scale=scale, keep_size=True, fill=_LID_RGB[::-1], p=1.0)],
+        keypoint_params=albumentations.KeypointParams(format="xy", remove_invisible=False),
+        seed=seed,
+    )
+    result = tilt(image=out, keypoints=dst.reshape(-1, 2))
+    moved = np.asarray(result["keypoints"], dtype=np.float64)
+    if moved.shape != (dst.shape[0] * dst.shape[1], 2):
+        raise RuntimeError(f"albumentations kept {len(moved)} of the {dst.shape[0] * dst.shape[1]} grid keypoints")
+    return np.ascontiguousarray(result["image"]), moved.reshape(dst.shape)
 
 
 def _extrapolated_index(values: np.ndarray, grid: np.ndarray) -> np.ndarray:

@@ -1,10 +1,11 @@
 """Make a clean rendered page look printed and then scanned.
 
-The geometric part of the degradation is one affine map (rotation, scale, a little shear and a
-shift), returned with the image so that ground-truth boxes can follow it. Perspective/keystone is
-deliberately not simulated: every page stays exactly affine, so `ScanResult.matrix` is exact rather
-than an approximation. Everything else (toner, paper, light, optics, sensor, compression) is
-photometric and leaves coordinates alone.
+The geometric part of the degradation is one projective map (rotation, scale, a little shear and a
+shift; on hard pages also a perspective tilt, the page not flat on the glass or photographed),
+returned with the image so that ground-truth boxes can follow it exactly. Everything else (toner,
+paper, light, optics, sensor, compression) is photometric and leaves coordinates alone. The scan's
+resolution (:func:`scan_dpi`, :func:`at_scan_resolution`) is the scanner's, whichever simulator
+degraded the page.
 
 Coordinates are continuous page pixels with the origin at the top-left corner of the top-left
 pixel, the same convention as `extractor.datamodel.BBox`: pixel (i, j) covers [i, i+1) x [j, j+1).
@@ -39,7 +40,7 @@ class ScanResult:
     """A degraded page and the map from input to output pixels."""
 
     image: Image.Image  # RGB, same size as the input page
-    matrix: np.ndarray  # float64 (2, 3): input (x, y, 1) -> output (x', y'), continuous pixel coords
+    matrix: np.ndarray  # float64 (3, 3) homography: input (x, y, 1) -> output (x'w, y'w, w), continuous pixel coords
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class _LevelParams:
     max_shift_px: float  # translation per axis, at 200 dpi
     scale: tuple[float, float]  # isotropic scale of the scanner/copier
     max_shear: float  # x-shear from uneven paper feed, dimensionless
+    max_perspective: float  # each page corner moved up to this fraction of the page width per axis
     black_level: tuple[float, float]  # what solid black prints as, 0-255 (low contrast when high)
     paper: tuple[float, float]  # paper brightness as a fraction of white
     light_amplitude: tuple[float, float]  # relative swing of the low-frequency illumination
@@ -70,6 +72,7 @@ _PARAMS: dict[ScanLevel, _LevelParams] = {
         max_shift_px=3.0,
         scale=(1.0, 1.0),
         max_shear=0.0,
+        max_perspective=0.0,
         black_level=(0.0, 12.0),
         paper=(0.95, 0.98),
         light_amplitude=(0.0, 0.015),
@@ -87,6 +90,7 @@ _PARAMS: dict[ScanLevel, _LevelParams] = {
         max_shift_px=12.0,
         scale=(0.99, 1.01),
         max_shear=0.0,
+        max_perspective=0.0,
         black_level=(10.0, 35.0),
         paper=(0.89, 0.95),
         light_amplitude=(0.03, 0.06),
@@ -104,6 +108,8 @@ _PARAMS: dict[ScanLevel, _LevelParams] = {
         max_shift_px=25.0,
         scale=(0.97, 1.015),
         max_shear=0.012,
+        # A page not flat on the glass, or photographed: its corners ~1.6% of the width off.
+        max_perspective=0.016,
         black_level=(35.0, 80.0),
         paper=(0.80, 0.90),
         light_amplitude=(0.06, 0.12),
@@ -138,7 +144,8 @@ def scan_page(image: Image.Image, level: ScanLevel, rng: np.random.Generator) ->
     Steps:
         1. Print: toner effects on the clean page (thicker or faded strokes, local dropouts that
            break or fade table rules but never glyphs, reduced contrast).
-        2. Place: warp by one random affine map (skew, shift, scale, shear).
+        2. Place: warp by one random affine map (skew, shift, scale, shear), on hard pages
+           followed by a perspective tilt.
         3. Scan: paper tone, low-frequency illumination, a gutter shadow, dust specks, optics
            blur, sensor noise and a JPEG round trip.
 
@@ -148,8 +155,8 @@ def scan_page(image: Image.Image, level: ScanLevel, rng: np.random.Generator) ->
         rng: Source of all randomness; the same seed gives the same page.
 
     Returns:
-        The degraded RGB page (same size as the input) and the exact 2x3 affine matrix that maps
-        input pixel coordinates to output pixel coordinates.
+        The degraded RGB page (same size as the input) and the exact 3x3 projective matrix that
+        maps input pixel coordinates to output pixel coordinates.
     """
     level = ScanLevel(level)
     params = _PARAMS[level]
@@ -157,10 +164,15 @@ def scan_page(image: Image.Image, level: ScanLevel, rng: np.random.Generator) ->
     height, width = page.shape[:2]
 
     page = _print_page(page, params, rng)
-    matrix = _random_affine(width, height, params, rng)
-    warped = cv2.warpAffine(
+    matrix = np.vstack([_random_affine(width, height, params, rng), [0.0, 0.0, 1.0]])
+    if params.max_perspective > 0:
+        matrix = _random_tilt(width, height, params.max_perspective, rng) @ matrix
+    # An affine map is warped as such (the same pixels as before perspective was simulated).
+    warp = cv2.warpPerspective if params.max_perspective > 0 else cv2.warpAffine
+    opencv_matrix = _to_opencv_convention(matrix)
+    warped = warp(
         page,
-        _to_opencv_convention(matrix),
+        opencv_matrix if params.max_perspective > 0 else opencv_matrix[:2],
         (width, height),
         flags=cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_CONSTANT,
@@ -174,11 +186,11 @@ def scan_page(image: Image.Image, level: ScanLevel, rng: np.random.Generator) ->
 
 
 def transform_box(bbox: list[float] | tuple, matrix) -> list[float]:
-    """Map an axis-aligned box through an affine matrix.
+    """Map an axis-aligned box through an affine (2x3) or projective (3x3) matrix.
 
     Args:
         bbox: [x1, y1, x2, y2] in input pixel coordinates.
-        matrix: 2x3 affine matrix, e.g. `ScanResult.matrix`.
+        matrix: e.g. `ScanResult.matrix`.
 
     Returns:
         [x1, y1, x2, y2], the smallest axis-aligned box enclosing the four transformed corners.
@@ -186,9 +198,39 @@ def transform_box(bbox: list[float] | tuple, matrix) -> list[float]:
     x1, y1, x2, y2 = (float(v) for v in bbox)
     corners = np.array([[x1, y1, 1.0], [x2, y1, 1.0], [x2, y2, 1.0], [x1, y2, 1.0]])
     mapped = corners @ np.asarray(matrix, dtype=np.float64).T
+    if mapped.shape[1] == 3:
+        mapped = mapped[:, :2] / mapped[:, 2:]
     lo = mapped.min(axis=0)
     hi = mapped.max(axis=0)
     return [float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])]
+
+
+# Resolution a document is scanned at, per level (dpi, inclusive). Pages are rendered and
+# degraded at 200 dpi, then resampled to it: office archives are often scanned at 150 dpi.
+_SCAN_DPI: dict[ScanLevel, tuple[int, int]] = {
+    ScanLevel.CLEAN: (200, 200),
+    ScanLevel.TYPICAL: (200, 200),
+    ScanLevel.HARD: (150, 190),
+}
+
+
+def scan_dpi(level: ScanLevel | str, rng: np.random.Generator) -> int:
+    """The resolution a document of `level` is scanned at (one per document: one scanner setting)."""
+    lo, hi = _SCAN_DPI[ScanLevel(level)]
+    return lo if lo == hi else int(rng.integers(lo, hi + 1))
+
+
+def at_scan_resolution(image: Image.Image, dpi: int, render_dpi: int = 200) -> Image.Image:
+    """A page rendered at `render_dpi` as a scanner at `dpi` would sample it (area averaging).
+
+    Written into a PDF at `dpi`, the page keeps its physical size, so a reader rendering it at
+    `render_dpi` finds every box where it was, within a pixel, only blurrier.
+    """
+    if dpi == render_dpi:
+        return image
+    width, height = image.size
+    size = (max(1, round(width * dpi / render_dpi)), max(1, round(height * dpi / render_dpi)))
+    return Image.fromarray(cv2.resize(np.asarray(image.convert("RGB")), size, interpolation=cv2.INTER_AREA))
 
 
 def images_to_pdf(
@@ -266,11 +308,17 @@ def _random_affine(width: int, height: int, params: _LevelParams, rng: np.random
     return np.hstack([linear, offset[:, None]])
 
 
+def _random_tilt(width: int, height: int, max_corner: float, rng: np.random.Generator) -> np.ndarray:
+    """A random perspective map: each page corner moved up to `max_corner` x the width per axis."""
+    corners = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
+    moved = corners + rng.uniform(-max_corner, max_corner, size=(4, 2)).astype(np.float32) * width
+    return cv2.getPerspectiveTransform(corners, moved).astype(np.float64)
+
+
 def _to_opencv_convention(matrix: np.ndarray) -> np.ndarray:
-    """Re-express a continuous-coordinate matrix for OpenCV, whose pixel centres are integers."""
-    linear = matrix[:, :2]
-    offset = matrix[:, 2] + linear @ np.array([0.5, 0.5]) - 0.5
-    return np.hstack([linear, offset[:, None]])
+    """Re-express a continuous-coordinate 3x3 matrix for OpenCV, whose pixel centres are integers."""
+    to_continuous = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5], [0.0, 0.0, 1.0]])
+    return np.linalg.inv(to_continuous) @ matrix @ to_continuous
 
 
 def _scan_page(page: np.ndarray, params: _LevelParams, rng: np.random.Generator) -> np.ndarray:
@@ -284,7 +332,7 @@ def _scan_page(page: np.ndarray, params: _LevelParams, rng: np.random.Generator)
     light *= 1.0 + 0.008 * (2.0 * _smooth_field((height, width), rng, grid=(60, 42)) - 1.0)
     if rng.random() < params.shadow_prob:
         light *= _gutter_shadow(width, rng)[None, :]
-    # warpAffine returned a fresh float32 array, so it can be modified in place.
+    # The warp returned a fresh float32 array, so it can be modified in place.
     page *= (paper * light)[..., None]
     page *= _PAPER_TINT
     _add_specks(page, params, rng)

@@ -46,24 +46,45 @@ def test_matrix_maps_markers_to_where_they_appear(level, seed):
     result = scan_page(page, level, np.random.default_rng(seed))
 
     for x, y in _MARKERS:
-        expected = result.matrix @ np.array([x, y, 1.0])
-        found = _dark_centroid(result.image, (expected[0], expected[1]))
+        expected = _mapped(result.matrix, x, y)
+        found = _dark_centroid(result.image, expected)
         assert math.dist(found, expected) < 1.0, (level, (x, y), found, expected)
+
+
+def _mapped(matrix: np.ndarray, x: float, y: float) -> tuple[float, float]:
+    """Where the scan's projective matrix sends the point (x, y)."""
+    u, v, w = matrix @ np.array([x, y, 1.0])
+    return (u / w, v / w)
+
+
+def test_hard_scans_are_tilted_in_perspective_and_others_are_not():
+    # A hard page's matrix has a perspective part (its last row is not 0, 0, 1) that moves some
+    # corner more than 5 px beyond the affine part's reach; clean and typical pages are affine.
+    for level in ScanLevel:
+        tilts = [np.abs(scan_page(_page_with_markers([]), level, np.random.default_rng(s)).matrix[2, :2]).max()
+                 for s in range(3)]
+        if level is ScanLevel.HARD:
+            assert max(tilts) * _PAGE_SIZE[0] * _PAGE_SIZE[0] > 5
+        else:
+            assert max(tilts) == 0
 
 
 def test_hard_scans_are_visibly_skewed_and_clean_ones_are_not():
     # Over several seeds, clean pages keep within 0.2 degrees of skew while hard pages
-    # reach past one degree but stay within the 2.5 degree limit (plus the small shear).
+    # reach past one degree but stay within the 2.5 degree limit (plus the small shear and the
+    # perspective tilt, whose corners move up to 1.6% of the width each).
     page = _page_with_markers([])
 
     def skew_deg(level, seed):
+        # The turn of a short horizontal segment at the page's centre.
         m = scan_page(page, level, np.random.default_rng(seed)).matrix
-        return abs(math.degrees(math.atan2(-m[1, 0], m[1, 1])))
+        (x1, y1), (x2, y2) = (_mapped(m, _PAGE_SIZE[0] / 2 + dx, _PAGE_SIZE[1] / 2) for dx in (-10.0, 10.0))
+        return abs(math.degrees(math.atan2(y2 - y1, x2 - x1)))
 
     clean = [skew_deg(ScanLevel.CLEAN, s) for s in range(4)]
     hard = [skew_deg(ScanLevel.HARD, s) for s in range(4)]
     assert max(clean) <= 0.2
-    assert 1.0 < max(hard) <= 2.5 + math.degrees(0.012)
+    assert 1.0 < max(hard) <= 2.5 + math.degrees(0.012 + 2 * 0.016)
 
 
 def test_output_is_rgb_and_the_same_size_for_any_input_mode():
@@ -174,3 +195,18 @@ def test_images_to_pdf_refuses_an_empty_list(tmp_path):
     with pytest.raises(ValueError, match="at least one image"):
         images_to_pdf([], path)
     assert not path.exists()
+
+
+def test_a_page_scanned_at_150_dpi_renders_back_with_its_boxes_in_place(tmp_path):
+    # A 200-dpi page with markers is resampled to 150 dpi and written at 150 dpi; rendered at
+    # 200 dpi again it has its size, and each marker is within a pixel and a half of its place.
+    from extractor.synth.degrade import at_scan_resolution
+
+    page = _page_with_markers(_MARKERS)
+    images_to_pdf([at_scan_resolution(page, 150)], tmp_path / "low.pdf", dpi=150, jpeg_quality=95)
+    doc = pdfium.PdfDocument(tmp_path / "low.pdf")
+    rendered = doc[0].render(scale=200 / 72).to_pil()
+    doc.close()
+    assert abs(rendered.size[0] - _PAGE_SIZE[0]) <= 1 and abs(rendered.size[1] - _PAGE_SIZE[1]) <= 1
+    for x, y in _MARKERS:
+        assert math.dist(_dark_centroid(rendered, (x, y)), (x, y)) < 1.5
