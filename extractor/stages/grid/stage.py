@@ -13,6 +13,7 @@ from extractor.datamodel import BBox, Cell, Table, TextToken
 from extractor.stages.grid.aligned import aligned_grid
 from extractor.stages.grid.assign import WorkToken, assign_tokens, join_text
 from extractor.stages.grid.lines import binarise, estimate_skew, faint_rules, line_masks, line_params, to_gray
+from extractor.stages.grid.rectify import apply, rectifying_homography
 from extractor.stages.grid.ruled import RuledGrid, ruled_grid
 
 _log = logging.getLogger(__name__)
@@ -33,6 +34,10 @@ class GridOptions(BaseModel):
     gap_200: int = Field(12, description="gaps in a rule up to this long (200 dpi) are closed")
     margin_200: int = Field(20, description="pixels (200 dpi) added around the table region before line search")
     deskew: bool = Field(True, description="straighten the crop by the angle of its row rules")
+    rectify: bool = Field(
+        True, description="once straightened, undo the table's perspective (rules that converge) by a homography "
+        "fitted to its rules (`rectify.rectifying_homography`); the column rules' shear otherwise"
+    )
     min_skew_degrees: float = Field(0.1, description="skew below this is left alone")
     min_lean_degrees: float = Field(
         0.2, description="column rules leaning less than this from vertical (once the rows are level) are left alone"
@@ -45,15 +50,15 @@ class GridOptions(BaseModel):
 
 
 class _Frame:
-    """Page <-> working coordinates: crop offset, then an affine map (rotation, shear)."""
+    """Page <-> working coordinates: crop offset, then a projective map (rotation, shear, perspective)."""
 
     def __init__(self, ox: float, oy: float, matrix: np.ndarray) -> None:
         self.ox, self.oy = ox, oy
-        self.m = np.vstack([matrix, [0, 0, 1]])
+        self.m = matrix if matrix.shape == (3, 3) else np.vstack([matrix, [0, 0, 1]])
         self.inv = np.linalg.inv(self.m)
 
     def _map(self, m: np.ndarray, pts: np.ndarray) -> np.ndarray:
-        return (m @ np.hstack([pts, np.ones((len(pts), 1))]).T).T[:, :2]
+        return apply(m, pts)
 
     def box_to_work(self, b: BBox) -> tuple[float, float, float, float]:
         pts = np.array([[b.x1, b.y1], [b.x2, b.y1], [b.x1, b.y2], [b.x2, b.y2]]) - [self.ox, self.oy]
@@ -85,7 +90,9 @@ class GridStage:
 
         Steps:
             1. Crop the region (plus a margin) and find its rule masks; if the row rules are
-               skewed, rotate the crop straight and find the masks again.
+               skewed, rotate the crop straight; if its rules converge (perspective), rectify
+               it by a homography fitted to them, else stand leaning column rules upright by a
+               shear; find the masks again.
             2. Recover boundaries and merged cells from the rules (:func:`ruled_grid`).
             3. Map the region's tokens into the working frame. If the rules gave no grid, or too
                many tokens fall outside it (a half-ruled table), build the grid from token
@@ -125,12 +132,22 @@ class GridStage:
             if abs(angle) >= opts.min_skew_degrees:
                 _log.debug("deskewing table crop by %.2f degrees", angle)
                 matrix = cv2.getRotationMatrix2D((size[0] / 2, size[1] / 2), angle, 1.0)
-                gray = cv2.warpAffine(crop, matrix, size, flags=cv2.INTER_LINEAR, borderValue=255)
+                gray = cv2.warpAffine(crop, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+                ink, horizontal, vertical = masks(gray)
+            # Seen in perspective, the rules of a page-long table converge: no rotation levels
+            # the top and bottom rows at once, and no shear stands every column upright. The
+            # homography fitted to all the rules does both (None: nothing to correct, or the
+            # rules too few to tell).
+            homography = rectifying_homography(horizontal, vertical, params.h_kernel, params.v_kernel) if opts.rectify else None
+            if homography is not None:
+                _log.debug("rectifying table crop in perspective")
+                matrix = homography @ np.vstack([matrix, [0.0, 0.0, 1.0]])
+                gray = cv2.warpPerspective(crop, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
                 ink, horizontal, vertical = masks(gray)
             # A sheared copy leaves the column rules leaning once the row rules are level: over a
             # page-long table they drift further than a boundary's tolerance, and each column
             # becomes two or three sliver columns. They are stood upright by a shear.
-            lean = estimate_skew(
+            lean = 0.0 if homography is not None else estimate_skew(
                 np.ascontiguousarray(vertical.T), max(params.v_kernel, crop.shape[0] // 8), min_pixels=params.v_kernel
             )
             if abs(lean) >= opts.min_lean_degrees:
@@ -138,7 +155,7 @@ class GridStage:
                 k = float(np.tan(np.radians(lean)))
                 shear = np.array([[1.0, -k, k * size[1] / 2], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
                 matrix = (shear @ np.vstack([matrix, [0.0, 0.0, 1.0]]))[:2]
-                gray = cv2.warpAffine(crop, matrix, size, flags=cv2.INTER_LINEAR, borderValue=255)
+                gray = cv2.warpAffine(crop, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
                 ink, horizontal, vertical = masks(gray)
         frame = _Frame(x0, y0, matrix)
 
