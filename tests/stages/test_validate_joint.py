@@ -49,7 +49,7 @@ def test_an_identity_over_an_unread_field_is_not_checked():
 
 from extractor.datamodel import BBox, FieldStatus, PageRecord, TextToken  # noqa: E402
 from extractor.stages.assemble import FieldReading  # noqa: E402
-from extractor.stages.validate import ValidateStage  # noqa: E402
+from extractor.stages.validate import ValidateOptions, ValidateStage  # noqa: E402
 from extractor.templates import get_template  # noqa: E402
 
 _T = get_template("gov-2021")
@@ -72,14 +72,22 @@ def _scanned(options: dict[str, list[tuple[int, float]]]) -> list[FieldReading]:
 
 def test_the_stage_takes_the_reading_the_identities_choose():
     # The 9 of 予以公开/自然人 was read 6 (0.55) before 9 (0.4): the row and the column say 9.
-    # The field is 9, with a note of what was read; nothing else is flagged. It still goes to
-    # review: its whole-vocabulary reading (6) disagrees with the value chosen.
+    # The field is 9, with a note of what was read. Its whole-vocabulary reading (6) disagrees
+    # with the value chosen, a doubt the identities that hold over it answer: nothing is flagged.
     fields, checks = ValidateStage().predict(_T, _scanned({"apply.granted.natural_person": [(6, 0.55), (9, 0.4)]}))
     cell = fields["apply.granted.natural_person"]
-    assert (cell.value, cell.status) == (9, FieldStatus.FLAGGED)
+    assert (cell.value, cell.status) == (9, FieldStatus.AUTO)
     assert any(r.startswith("identity-chosen") for r in cell.reasons)
     assert any(r.startswith("the cell's two readings disagree") for r in cell.reasons)
+    assert any(r.startswith("confirmed by") for r in cell.reasons)
     assert all(c.ok for c in checks)
+    assert not [fid for fid, f in fields.items() if f.status is FieldStatus.FLAGGED]
+
+
+def test_without_release_the_disagreeing_readings_go_to_review():
+    # The same report with `release_confirmed` off: the two decodings' disagreement flags the field.
+    stage = ValidateStage(ValidateOptions(release_confirmed=False))
+    fields, _ = stage.predict(_T, _scanned({"apply.granted.natural_person": [(6, 0.55), (9, 0.4)]}))
     assert [fid for fid, f in fields.items() if f.status is FieldStatus.FLAGGED] == ["apply.granted.natural_person"]
 
 

@@ -48,18 +48,45 @@ def test_a_misread_cell_gets_the_implied_value_as_suggestion_and_keeps_the_print
 
 def test_every_field_of_a_broken_identity_is_flagged_when_no_single_cell_explains_it():
     # Two cells of one row are off (a row total that matches neither part): several cells
-    # could each restore the row alone, so nothing is suggested and the whole row is flagged.
-    fields, _ = ValidateStage().predict(_T, _readings({"apply.carried_over.natural_person": 2,
-                                                       "apply.carried_over.commercial": 1}))
+    # could each restore the row alone, so nothing is suggested. With `release_confirmed` off
+    # the whole row is flagged.
+    fields, _ = ValidateStage(ValidateOptions(release_confirmed=False)).predict(
+        _T, _readings({"apply.carried_over.natural_person": 2, "apply.carried_over.commercial": 1})
+    )
     flagged = {fid for fid, f in fields.items() if f.status is FieldStatus.FLAGGED}
     assert "apply.carried_over.total" in flagged and "apply.carried_over.natural_person" in flagged
     assert all(f.suggestion is None for f in fields.values())
 
 
+def test_a_broken_identity_flags_only_its_fields_that_no_holding_identity_confirms():
+    # The same two misread cells: their columns' balance identities break too, while those of
+    # the row's other cells (its total among them) hold. The error is among the two: they are
+    # flagged, the rest of the row is not, and says where the error is.
+    fields, _ = ValidateStage().predict(_T, _readings({"apply.carried_over.natural_person": 2,
+                                                       "apply.carried_over.commercial": 1}))
+    flagged = {fid for fid, f in fields.items() if f.status is FieldStatus.FLAGGED}
+    assert flagged == {"apply.carried_over.natural_person", "apply.carried_over.commercial"}
+    total = fields["apply.carried_over.total"]
+    assert any("the error is among apply.carried_over.natural_person, apply.carried_over.commercial" in r
+               for r in total.reasons)
+
+
+def test_numbers_that_do_not_add_up_though_each_is_confirmed_are_all_flagged():
+    # The report carried 3 applications over and forward but left both rows' totals at 0: each
+    # column still balances (9 + 3 = 9 + 3), so every cell of the two rows is confirmed by its
+    # column, yet neither row adds up. The report's own numbers disagree: both rows are flagged.
+    fields, checks = ValidateStage().predict(_T, _readings({"apply.carried_over.natural_person": 3,
+                                                            "apply.carried_forward.natural_person": 3}))
+    assert {c.identity for c in checks if not c.ok} == {"apply.row_total.carried_over", "apply.row_total.carried_forward"}
+    rows = [f"apply.{r}.{c}" for r in ("carried_over", "carried_forward") for c in _T.cols("apply")]
+    assert all(fields[f].status is FieldStatus.FLAGGED for f in rows)
+
+
 def test_explained_identity_flags_the_whole_identity_when_asked():
-    # The same misread with flag_explained_identity on.
+    # The same misread with flag_explained_identity on (and release_confirmed off, which would
+    # accept the fields that identities holding over them confirm).
     # Every field of both broken identities is flagged; the suggestion stays on the one cell.
-    stage = ValidateStage(ValidateOptions(flag_explained_identity=True))
+    stage = ValidateStage(ValidateOptions(flag_explained_identity=True, release_confirmed=False))
     fields, _ = stage.predict(_T, _readings({"apply.granted.natural_person": 6}))
     assert fields["apply.granted.total"].status is FieldStatus.FLAGGED
     assert fields["apply.granted.total"].suggestion is None
@@ -136,11 +163,11 @@ def test_one_printed_cell_read_for_two_fields_flags_both():
 
 
 def test_a_row_that_lost_a_cell_has_its_other_values_flagged():
-    # A lost column rule shifts the row （四）2. 没有现成信息需要另行制作: its last cell is never found, the
-    # others may each hold their neighbour's value, and the row total cannot be checked. The row's
-    # read fields are flagged; other rows stay as they are.
+    # A lost column rule may shift the row （四）2. 没有现成信息需要另行制作: its last cell is never found,
+    # the others may each hold their neighbour's value, and the row total cannot be checked. The
+    # row's read fields are flagged (here with `release_confirmed` off); other rows stay as they are.
     readings = [r for r in _readings() if r.field_id != "apply.unavailable.needs_creation.other_org"]
-    fields, _ = ValidateStage().predict(_T, readings)
+    fields, _ = ValidateStage(ValidateOptions(release_confirmed=False)).predict(_T, readings)
     assert fields["apply.unavailable.needs_creation.other_org"].value is None
     shifted = fields["apply.unavailable.needs_creation.natural_person"]
     assert shifted.status is FieldStatus.FLAGGED and "may be shifted" in " ".join(shifted.reasons)
@@ -148,12 +175,32 @@ def test_a_row_that_lost_a_cell_has_its_other_values_flagged():
     assert fields["apply.unavailable.not_held.natural_person"].status is FieldStatus.AUTO
 
 
+def test_cells_of_a_row_that_lost_one_are_accepted_where_their_columns_confirm_them():
+    # The same row, not shifted: each read cell's column adds up with it, which a value one
+    # column off would not. They are accepted with a note; the cell not found is flagged.
+    readings = [r for r in _readings() if r.field_id != "apply.unavailable.needs_creation.other_org"]
+    fields, _ = ValidateStage().predict(_T, readings)
+    assert fields["apply.unavailable.needs_creation.other_org"].status is FieldStatus.FLAGGED
+    kept = fields["apply.unavailable.needs_creation.natural_person"]
+    assert kept.status is FieldStatus.AUTO and any(r.startswith("confirmed by apply.") for r in kept.reasons)
+
+
+def test_cells_of_a_row_shifted_one_column_stay_flagged():
+    # The row 一、本年新收 (9 from natural persons) read one column to the left: its 自然人 cell
+    # holds 商业企业's 0, and its 总计 was not found. The 自然人 and 商业企业 columns no longer
+    # balance: those cells stay flagged as possibly shifted.
+    shifted = {"apply.new_received.natural_person": 0}
+    readings = [r for r in _readings(shifted) if r.field_id != "apply.new_received.total"]
+    fields, _ = ValidateStage().predict(_T, readings)
+    assert fields["apply.new_received.natural_person"].status is FieldStatus.FLAGGED
+
+
 def test_a_total_derived_from_a_flagged_part_is_flagged_too():
     # 总计 of 予以公开 printed blank: it is derived from its row (9). When the 自然人 cell it sums
-    # is doubtful (low confidence), the derived total is sent to review with it; when not, it
-    # stays derived.
+    # is doubtful (low confidence, and its column's total was not found, so no identity confirms
+    # it), the derived total is sent to review with it; when not, it stays derived.
     def blank_total(scores):
-        readings = _readings(scores=scores)
+        readings = [r for r in _readings(scores=scores) if r.field_id != "apply.total.natural_person"]
         for r in readings:
             if r.field_id == "apply.granted.total":
                 r.value, r.raw = 0, ""

@@ -9,6 +9,11 @@ from extractor.datamodel import BBox, Cell
 from extractor.stages.assemble.values import ParsedValue, parse_value
 from extractor.templates import Template
 
+# Start of the note on a reading whose row was placed by its order among rows with read labels.
+ROW_PLACED_BY_POSITION = "row placed by position"
+# Start of the note on a reading the rule-based matcher and the cell classifier placed differently.
+MATCHER_DISAGREES = "matcher and classifier disagree"
+
 
 @dataclass
 class FieldReading:

@@ -14,7 +14,7 @@ import re
 from extractor.datamodel import Cell, Table
 from extractor.stages.assemble.grid_view import GridView
 from extractor.stages.assemble.matching import align, similarity
-from extractor.stages.assemble.readings import FieldReading, reading_from_cell
+from extractor.stages.assemble.readings import ROW_PLACED_BY_POSITION, FieldReading, reading_from_cell
 from extractor.stages.assemble.text import label_key, nfkc
 from extractor.stages.grid.split import side_by_side, split_part
 from extractor.templates import Template
@@ -190,7 +190,7 @@ def map_apply(tables: list[Table], template: Template) -> tuple[list[FieldReadin
         row_readings = _row_readings(template, view, r, column_map, f"apply.{rows[j]}", scores[i][j])
         if i in by_place:
             for reading in row_readings:
-                reading.notes.append(f"row placed by position, its label read {specific!r}")
+                reading.notes.append(f"{ROW_PLACED_BY_POSITION}, its label read {specific!r}")
         readings.extend(row_readings)
     if single is not None:
         view, r, column_map, _, _ = printed[single]

@@ -6,7 +6,7 @@ import logging
 from dataclasses import replace
 from enum import Enum
 
-from extractor.stages.assemble.readings import FieldReading
+from extractor.stages.assemble.readings import MATCHER_DISAGREES, FieldReading
 
 _log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def combine(
         elif _same_cell(reading, other):
             out[fid] = replace(reading, match_score=max(reading.match_score, other.match_score))
         else:
-            note = f"matcher and classifier disagree: other reading {other.raw!r} on page {_page(other)}"
+            note = f"{MATCHER_DISAGREES}: other reading {other.raw!r} on page {_page(other)}"
             out[fid] = replace(reading, notes=[*reading.notes, note])
     _log.debug("combined %d rule and %d classifier readings (%s)", len(rules), len(classified), mode.value)
     return list(out.values())

@@ -28,10 +28,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from extractor.datamodel import CheckResult, FieldStatus, FieldValue, PageRecord
 from extractor.stages.assemble import FieldReading
+from extractor.stages.assemble.readings import MATCHER_DISAGREES, ROW_PLACED_BY_POSITION
+from extractor.stages.validate.confirm import release_confirmed
 from extractor.stages.validate.identities import check_identities, derive_blank_totals, field_values
 from extractor.stages.validate.flags import flag
 from extractor.stages.validate.flags import format_number as _fmt
-from extractor.stages.validate.joint import choose_readings
+from extractor.stages.validate.joint import IDENTITY_CHOSEN, READINGS_DISAGREE, choose_readings
 from extractor.stages.validate.narrative import ProseClaim, find_claims, prose_text
 from extractor.stages.validate.ranges import range_problems
 from extractor.stages.validate.repair import Repair, describe_misread, suggest_repairs
@@ -83,6 +85,21 @@ UNCHECKED = "no identity over this value could be checked (another value in each
 DERIVED_FROM_FLAGGED = "derived from flagged parts:"
 
 
+# Doubts that an identity holding over the field answers (`confirm.release_confirmed`): about its
+# reading (the identity checks the digits) or its place (a value in another row or column breaks
+# it). Notes that flag nothing on their own are among them; so is a broken identity whose error
+# another field explains (`confirm.release_confirmed` tells them by their wording).
+_ANSWERED_BY_IDENTITIES = (
+    LOW_CONFIDENCE,
+    READINGS_DISAGREE,
+    ROW_INCOMPLETE,
+    ROW_PLACED_BY_POSITION,
+    MATCHER_DISAGREES,
+    IDENTITY_CHOSEN,
+    PROSE_CONFIRMED,
+)
+
+
 class ValidateOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -112,6 +129,11 @@ class ValidateOptions(BaseModel):
         3.0,
         description="nats by which a scanned value cell's reading that the report's prose states is made likelier "
         "when readings are chosen jointly (the prose is read apart, so it is a second reading of the number)",
+    )
+    release_confirmed: bool = Field(
+        True,
+        description="accept a flagged field whose doubts are about its reading or its place when an identity "
+        "that holds over values all read from the report confirms it (`confirm.release_confirmed`)",
     )
     flag_explained_identity: bool = Field(
         False,
@@ -183,6 +205,8 @@ class ValidateStage:
                 )
         flag_rows_with_missing_cells(fields)
         flag_unchecked(template, fields, checks)
+        if self.options.release_confirmed:
+            release_confirmed(fields, checks, _ANSWERED_BY_IDENTITIES, BROKEN_IDENTITY, NARRATIVE_PREFIX)
         flag_totals_over_flagged_parts(template, fields)
         for fid, field in fields.items():
             if field.status is FieldStatus.FLAGGED and fid in best and best[fid].evidence:
