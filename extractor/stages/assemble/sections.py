@@ -8,6 +8,7 @@ missing for validation and review to see.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 
@@ -40,7 +41,15 @@ _ACTIVE_WORDS = (
 
 
 def classify_table(table: Table) -> str | None:
-    """Which section a table holds: 'apply', 'appeal', 'active', or None for other tables."""
+    """Which section a table holds: 'apply', 'appeal', 'active', or None for other tables.
+
+    Steps:
+        1. Words of each section's labels printed in the table: two of one section decide.
+        2. Else the table's labels as misread on a poor scan ("收政信么开申请数"): cells alike
+           to the labels of the templates' sections (:func:`_fuzzy_section`).
+        3. Else its shape: rows of seven or more values side by side are section 三's (section
+           四 prints one row of values, section 二 at most four columns).
+    """
     text = label_key(" ".join(c.text for c in table.cells))
     scores = {
         "apply": sum(w in text for w in _APPLY_WORDS),
@@ -48,7 +57,53 @@ def classify_table(table: Table) -> str | None:
         "active": sum(w in text for w in _ACTIVE_WORDS),
     }
     section, score = max(scores.items(), key=lambda kv: kv[1])
-    return section if score >= 2 else None
+    if score >= 2:
+        return section
+    return _fuzzy_section(table) or ("apply" if _numeric_rows(table, 7) >= _APPLY_MIN_VALUE_ROWS else None)
+
+
+# Label similarity from which a misread cell counts for a section, and how many such cells decide.
+_FUZZY_LABEL = 0.5
+_FUZZY_CELLS = 3
+# Rows of seven or more values that make a table section 三's by its shape alone.
+_APPLY_MIN_VALUE_ROWS = 5
+
+
+def _fuzzy_section(table: Table) -> str | None:
+    """The section most of whose labels the table's text cells resemble (at least `_FUZZY_CELLS`)."""
+    labels = _section_labels()
+    hits = dict.fromkeys(labels, 0)
+    for cell in table.cells:
+        key = label_key(cell.text)
+        if len(key) < 3 or _is_value_like(cell.text):
+            continue
+        best = max(labels, key=lambda s: max(similarity(key, label) for label in labels[s]))
+        if max(similarity(key, label) for label in labels[best]) >= _FUZZY_LABEL:
+            hits[best] += 1
+    section, count = max(hits.items(), key=lambda kv: kv[1])
+    return section if count >= _FUZZY_CELLS else None
+
+
+@functools.cache
+def _section_labels() -> dict[str, tuple[str, ...]]:
+    """Every row and column label of each section, in both templates (their last parts: an item's
+    own words, without its group's)."""
+    from extractor.templates import get_template
+
+    out: dict[str, set[str]] = {"active": set(), "apply": set(), "appeal": set()}
+    for template_id in ("gov-2021", "gov-2019"):
+        for f in get_template(template_id).fields.values():
+            out[f.section] |= {label_key(f.row_label.split(" ")[-1]), label_key(f.col_label)}
+    return {s: tuple(sorted(v)) for s, v in out.items()}
+
+
+def _numeric_rows(table: Table, n: int) -> int:
+    """Rows of the table with at least `n` cells of their own holding a number."""
+    view = GridView(table)
+    return sum(
+        1 for r in range(view.n_rows)
+        if sum(1 for c in view.own_row_cells(r) if _is_value_like(c.text) and any(ch.isdigit() for ch in c.text)) >= n
+    )
 
 
 def _is_value_like(text: str) -> bool:
@@ -204,9 +259,12 @@ def map_apply(tables: list[Table], template: Template) -> tuple[list[FieldReadin
 
 
 def _has_values(view: GridView, row: int, column_map: dict[str, int]) -> bool:
-    """Whether a grid row has cells of its own, with text, in the section's value columns."""
+    """Whether a grid row has cells of its own holding values in the section's value columns (a
+    header repeated on a continuation page holds labels there: it is no row of the section)."""
     cells = [view.at(row, c) for c in column_map.values()]
-    return any(cell is not None and cell.row == row and cell.text.strip() for cell in cells)
+    return any(
+        cell is not None and cell.row == row and cell.text.strip() and _is_value_like(cell.text) for cell in cells
+    )
 
 
 def _placed_between(matches: dict[int, int]) -> dict[int, int]:
