@@ -248,3 +248,53 @@ def test_single_other_row_of_a_table_cut_short_reads_the_columns_placed():
     assert notes and "one row" in notes[0]
     assert by_id["apply.other.no_fee.natural_person"].value == 0
     assert not any(f.startswith("apply.other.") and f.endswith((".other_org", ".total")) for f in by_id)
+
+
+def test_a_table_whose_labels_were_all_misread_is_still_section_three():
+    # A faint page: no label reads as printed ("收政信么开申请数" for 一、本年新收…), so no word of
+    # section 三 is found; the cells alike to its labels say which section it is. Stripped of
+    # its labels, its rows of seven numbers still make it section 三 by its shape.
+    misread = ["收政信么开申请数量", "年转政府信么开申", "部分公开区分只计", "属于三类内部信息", "行政执法卷"]
+    cells = []
+    for r, label in enumerate(misread):
+        cells += _value_row(r, [_cell(r, 0, label, col_span=3)], [0, 1, 0, 0, 0, 0, 1])
+    assert classify_table(_table(cells, len(misread), 10)) == "apply"
+    bare = [c for c in cells if c.col >= 3]
+    assert classify_table(_table(bare, len(misread), 10)) == "apply"
+    assert classify_table(_table([_cell(0, 0, "规章"), _cell(0, 1, "3")], 1, 2)) is None
+
+
+def test_a_header_repeated_on_the_continuation_page_is_not_a_row():
+    # Section 三 runs on to a second page that repeats the header; the rows between the last
+    # item read on page one and the first read on page two have misread labels. Only the data
+    # rows count when they are placed by position: they land on the template's rows in order.
+    template = get_template("gov-2021")
+    rows = template.rows("apply")
+    first = _apply_header()
+    split = rows.index("unavailable.not_held")
+    for r, key in enumerate(rows[:split]):
+        label = template.fields[f"apply.{key}.total"].row_label if r < 5 else "·"
+        first += _value_row(3 + r, [_cell(3 + r, 0, label, col_span=3)], [r] * 6 + [6 * r])
+    second = [_cell(c.row, c.col, c.text, c.row_span, c.col_span, page=1) for c in _apply_header()]
+    for r, key in enumerate(rows[split:]):
+        label = template.fields[f"apply.{key}.total"].row_label if r >= 3 else "t"
+        second += _value_row(3 + r, [_cell(3 + r, 0, label, col_span=3, page=1)], [split + r] * 6 + [6 * (split + r)], page=1)
+    tables = [_table(first, 3 + split, 10), _table(second, 3 + len(rows) - split, 10, page=1)]
+    by_id = {r.field_id: r.value for r in map_apply(tables, template)[0]}
+    assert len(by_id) == 175
+    assert all(by_id[f"apply.{key}.natural_person"] == i for i, key in enumerate(rows))
+
+
+def test_columns_of_values_place_the_header_that_was_misread():
+    # The header's cells are all misread but 社会公益组织, and the first data row's label cell is
+    # found: the grid has exactly seven columns of values after it, which are the template's
+    # seven columns in order.
+    template = get_template("gov-2021")
+    rows = template.rows("apply")
+    table = _full_apply_table("gov-2021", lambda key: [rows.index(key) * 10 + i for i in range(7)])
+    for cell in table.cells:
+        if cell.row in (1, 2) and cell.text != "社会公益组织":
+            cell.text = "日"
+    values = {r.field_id: r.value for r in map_apply([table], template)[0]}
+    assert len(values) == 175
+    assert values["apply.granted.total"] == rows.index("granted") * 10 + 6

@@ -158,6 +158,35 @@ def _columns_from_anchors(header: dict[str, int], cols: list[str], first_value_c
     return placed
 
 
+# A cell holding a value and nothing else: a number or a zero mark (not "1、属于国家秘密").
+_BARE_VALUE = re.compile(r"^\s*(?:[+\-−]?\s*[\d,０-９]+(?:[.．][\d０-９]+)?|[/\-—–－无])\s*$")
+# A column holds values when at least this share of its filled cells below the header do.
+_VALUE_COLUMN_SHARE = 0.7
+# ... and it has at least this many filled cells there.
+_VALUE_COLUMN_MIN_CELLS = 3
+
+
+def _value_columns(view: GridView, first_row: int, first_col: int) -> list[int]:
+    """Grid columns from `first_col` on whose cells of their own, from `first_row` down, hold
+    values (numbers, zero marks) rather than text; a sliver column is mostly empty and is none."""
+    out = []
+    for c in range(first_col, view.n_cols):
+        texts = [
+            cell.text for r in range(first_row, view.n_rows)
+            if (cell := view.at(r, c)) is not None and cell.row == r and cell.col == c and cell.col_span == 1
+            and cell.text.strip()
+        ]
+        values = sum(1 for t in texts if _BARE_VALUE.match(t))
+        if len(texts) >= _VALUE_COLUMN_MIN_CELLS and values >= _VALUE_COLUMN_SHARE * len(texts):
+            out.append(c)
+    return out
+
+
+def _agrees(column_map: dict[str, int], cols: list[str], by_values: list[int]) -> bool:
+    """Whether `by_values` has one column per template column, in which every placed one lies."""
+    return len(by_values) == len(cols) and all(by_values[cols.index(col)] == g for col, g in column_map.items())
+
+
 def _rightmost_value_columns(view: GridView, n: int) -> list[int]:
     return list(range(view.n_cols - n, view.n_cols))
 
@@ -211,23 +240,34 @@ def map_apply(tables: list[Table], template: Template) -> tuple[list[FieldReadin
         )
         if first is not None:
             header = _apply_header_columns(view, template, range(first))
+            label = next(c for c in view.row_cells(first) if _APPLY_FIRST_ROW in label_key(c.text))
+            by_values = _value_columns(view, first, label.col + label.col_span)
             if header:
-                label = next(c for c in view.row_cells(first) if _APPLY_FIRST_ROW in label_key(c.text))
                 column_map = _columns_from_anchors(header, cols, label.col + label.col_span, view.n_cols)
+                if len(column_map) != len(cols) and _agrees(column_map, cols, by_values):
+                    # The header's misread cells leave columns unplaced: as many columns of
+                    # values as the template has are its columns in order.
+                    column_map = dict(zip(cols, by_values))
                 if len(column_map) != len(cols):
                     _log.info("apply header placed %d of %d columns; the others are not guessed", len(column_map), len(cols))
+            elif len(by_values) == len(cols):
+                column_map = dict(zip(cols, by_values))
             else:
                 column_map = dict(zip(cols, _rightmost_value_columns(view, len(cols))))
                 _log.info("apply header matched no column; using the rightmost columns")
             start = first
         else:
-            # A continuation page: same value columns as the table it continues, counted from the right.
-            column_map = dict(zip(cols, _rightmost_value_columns(view, len(cols))))
+            # A continuation page: the same value columns as the table it continues, counted from
+            # the right, unless its columns of values say otherwise (a sliver of a column beside
+            # the table's last rule).
+            by_values = _value_columns(view, 0, 1)
+            rightmost = _rightmost_value_columns(view, len(cols))
+            column_map = dict(zip(cols, by_values if len(by_values) == len(cols) else rightmost))
             start = 0
         first_value_col = min(column_map.values())
         for r in range(start, view.n_rows):
             specific, full = _row_label(view, r, first_value_col)
-            if specific or _has_values(view, r, column_map):
+            if (specific or _has_values(view, r, column_map)) and not _is_header_row(view, r, column_map):
                 # A row whose label is lost (a streak, a seal) still holds its place in the order.
                 printed.append((view, r, column_map, specific, full))
 
@@ -259,11 +299,23 @@ def map_apply(tables: list[Table], template: Template) -> tuple[list[FieldReadin
 
 
 def _has_values(view: GridView, row: int, column_map: dict[str, int]) -> bool:
-    """Whether a grid row has cells of its own holding values in the section's value columns (a
-    header repeated on a continuation page holds labels there: it is no row of the section)."""
+    """Whether a grid row has cells of its own holding values in the section's value columns."""
     cells = [view.at(row, c) for c in column_map.values()]
     return any(
         cell is not None and cell.row == row and cell.text.strip() and _is_value_like(cell.text) for cell in cells
+    )
+
+
+def _is_header_row(view: GridView, row: int, column_map: dict[str, int]) -> bool:
+    """Whether a grid row is (part of) the header: text that is no value in the value columns
+    (a header repeated on a continuation page is no row of the section, and counting it broke
+    the count that places rows by position)."""
+    first = min(column_map.values())
+    # Cells that begin in the value columns: a label merged over the first value column is no header.
+    cells = {id(cell): cell for c in column_map.values() if (cell := view.at(row, c)) is not None and cell.col >= first}
+    return any(
+        cell.text.strip() and not _is_value_like(cell.text) and any("\u4e00" <= ch <= "\u9fff" for ch in cell.text)
+        for cell in cells.values()
     )
 
 
