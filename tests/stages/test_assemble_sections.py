@@ -117,6 +117,21 @@ def test_appeal_values_are_read_by_position_from_the_value_row():
     assert readings["appeal.suit_after_review.pending"].value == 1
 
 
+def test_appeal_values_under_the_header_of_another_column_are_noted():
+    # The grid gained a sliver column right of section 四 (a blank cell at the end of the value
+    # row): by position every value lands one column left of its own. The header above each one
+    # names its real column, so every shifted reading carries a note (and goes to review).
+    header = [_cell(0, 0, "行政复议", col_span=5), _cell(0, 5, "行政诉讼", col_span=11)]
+    header += [_cell(1, 5, "未经复议直接起诉", col_span=5), _cell(1, 10, "复议后起诉", col_span=6)]
+    header += [_cell(2, i, ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"][i % 5]) for i in range(15)]
+    values_row = [_cell(3, i, str(i % 5)) for i in range(15)] + [_cell(3, 15, "")]
+    readings = map_appeal(_table(header + values_row, 4, 16), get_template("gov-2021"))
+    noted = [r.field_id for r in readings if any(n.startswith("its column header names another") for n in r.notes)]
+    assert len(noted) == 14  # the first value, 行政复议's 结果维持, has no header above its new place
+    in_place = map_appeal(_table(header + values_row[:15], 4, 15), get_template("gov-2021"))
+    assert not any(r.notes for r in in_place)
+
+
 def test_values_side_by_side_in_a_merged_cell_are_split_and_noted():
     # A scan lost two rules: in section 四 the value row has 13 cells, one reading "0 2 0" over
     # three columns; in section 三 one cell reads "3 0" over 科研机构 and 社会公益组织. Each value
@@ -298,3 +313,11 @@ def test_columns_of_values_place_the_header_that_was_misread():
     values = {r.field_id: r.value for r in map_apply([table], template)[0]}
     assert len(values) == 175
     assert values["apply.granted.total"] == rows.index("granted") * 10 + 6
+
+
+def test_active_values_among_more_cells_than_columns_are_noted_without_a_header():
+    # A section 二 row read without its group's header row, one cell more than its columns (a
+    # stain taken for a rule split a cell): the values are taken in order, with a note.
+    cells = [_cell(0, 0, "行政许可"), _cell(0, 1, "3"), _cell(0, 2, "1"), _cell(0, 3, "")]
+    readings = map_active([_table(cells, 1, 4)], get_template("gov-2021"))
+    assert readings and all(any(n.startswith("placed by order") for n in r.notes) for r in readings)

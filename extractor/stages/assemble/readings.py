@@ -11,6 +11,10 @@ from extractor.templates import Template
 
 # Start of the note on a reading whose row was placed by its order among rows with read labels.
 ROW_PLACED_BY_POSITION = "row placed by position"
+# Start of the note on a value whose column, by its position, is not the one its header names.
+COLUMN_HEADER_DISAGREES = "its column header names another column"
+# Start of the note on values taken in order from a row with more cells than its columns.
+COLUMNS_BY_ORDER = "placed by order"
 # Start of the note on a reading the rule-based matcher and the cell classifier placed differently.
 MATCHER_DISAGREES = "matcher and classifier disagree"
 

@@ -15,7 +15,13 @@ import re
 from extractor.datamodel import Cell, Table
 from extractor.stages.assemble.grid_view import GridView
 from extractor.stages.assemble.matching import align, similarity
-from extractor.stages.assemble.readings import ROW_PLACED_BY_POSITION, FieldReading, reading_from_cell
+from extractor.stages.assemble.readings import (
+    COLUMN_HEADER_DISAGREES,
+    COLUMNS_BY_ORDER,
+    ROW_PLACED_BY_POSITION,
+    FieldReading,
+    reading_from_cell,
+)
 from extractor.stages.assemble.text import label_key, nfkc
 from extractor.stages.grid.split import side_by_side, split_part
 from extractor.templates import Template
@@ -426,7 +432,40 @@ def map_appeal(table: Table, template: Template) -> list[FieldReading]:
         if len(row) != len(fields):
             _log.info("appeal value row has %d cells, expected %d", len(row), len(fields))
             return []
-    return [reading_from_cell(template, fid, cell, 1.0) for fid, cell in zip(fields, row[-len(fields) :])]
+    readings = [reading_from_cell(template, fid, cell, 1.0) for fid, cell in zip(fields, row[-len(fields) :])]
+    col_labels = {c: template.fields[f"appeal.review.{c}"].col_label for c in template.cols("appeal")}
+    for reading, cell in zip(readings, row[-len(fields) :]):
+        header = _column_header(view, best_row, cell.col)
+        named = _named_column(header, col_labels)
+        if named is not None and named != reading.field_id.rsplit(".", 1)[1]:
+            # Position and header disagree: the grid gained or lost a column, or the header is
+            # printed shifted (some real reports do). A person decides.
+            reading.notes.append(f"{COLUMN_HEADER_DISAGREES}: the header above reads {header!r}")
+    return readings
+
+
+def _column_header(view: GridView, row: int, col: int) -> str:
+    """The text of the nearest header cell above (`row`, `col`) that is one column wide."""
+    for r in range(row - 1, -1, -1):
+        cell = view.at(r, col)
+        if cell is not None and cell.col_span == 1 and cell.text.strip():
+            return cell.text
+    return ""
+
+
+# A header names a column when it is this alike to that column's label...
+_HEADER_NAMES = 0.8
+# ... and at least this much less alike to every other column's label.
+_HEADER_MARGIN = 0.2
+
+
+def _named_column(header: str, labels: dict[str, str]) -> str | None:
+    """The column whose label `header` clearly reads (None: no clear reading)."""
+    if not header.strip():
+        return None
+    scores = sorted(((similarity(header, label), col) for col, label in labels.items()), reverse=True)
+    (best, col), (second, _) = scores[0], scores[1]
+    return col if best >= _HEADER_NAMES and best - second >= _HEADER_MARGIN else None
 
 
 # ---------------------------------------------------------------- section 二 (active)
@@ -467,16 +506,23 @@ def map_active(tables: list[Table], template: Template) -> list[FieldReading]:
             values = [c for c in cells[1:]]
             wanted = groups[row]
             by_header = {col: (cell, yuan) for (gcol, col, yuan) in header for cell in values if cell.col == gcol}
+            note = None
             if all(col in by_header for col in wanted):
                 pairs = [(col, *by_header[col]) for col in wanted]
             elif len(values) >= len(wanted):
                 pairs = [(col, cell, False) for col, cell in zip(wanted, values)]
+                if len(values) > len(wanted):
+                    # More cells than columns and no header to place them: which are the values
+                    # is a guess by order (a column gained where a rule was doubled or stained).
+                    note = f"{COLUMNS_BY_ORDER}: {len(values)} cells for {len(wanted)} columns and no header read"
             else:
                 continue
             for col, cell, yuan in pairs:
                 fid = f"active.{row}.{col}"
                 if fid not in readings:
                     readings[fid] = reading_from_cell(template, fid, cell, score, in_yuan=yuan)
+                    if note:
+                        readings[fid].notes.append(note)
     return list(readings.values())
 
 
