@@ -83,3 +83,16 @@ def test_next_page_table_with_a_rule_the_first_lacks_is_not_joined():
     first = _table(2, _SECTION3_XS, [["（七）", "总计", *"3333333"]], top=1500)
     second = _table(3, [200.0, 700.0, 975.0, 1030.0, 1250.0, 1470.0], [list("abcde")])
     assert len(join_continued([first, second])) == 2
+
+
+def test_continuation_scanned_at_a_slightly_larger_scale_keeps_the_columns():
+    # Section 三's ten columns continue on a page scanned 2.5% larger (in perspective the scale
+    # changes across a page): past the first few boundaries the two parts' positions differ by
+    # more than the tolerance in pixels, but not as fractions of each part's width. One grid of
+    # ten columns comes out, no column added.
+    xs = [100.0 + 130.0 * i for i in range(11)]
+    first = _table(1, xs, [[str(i) for i in range(10)]], top=1800)
+    second = _table(2, [100.0 + 1.025 * (x - 100.0) for x in xs], [[str(10 + i) for i in range(10)]] * 2)
+    (joined,) = join_continued([first, second])
+    assert joined.n_cols == 10 and joined.n_rows == 3
+    assert all(c.col_span == 1 for c in joined.cells)

@@ -12,8 +12,12 @@ from extractor.datamodel import Cell, Table
 
 _log = logging.getLogger(__name__)
 
-# Column boundaries of the two parts match when closer than this fraction of the table width.
+# Column boundaries of the two parts match when closer than this fraction of the table width
+# (each part's boundaries measured as fractions of its own width: pages are scanned at slightly
+# different scales, and in perspective a page's scale changes across it).
 _BOUNDARY_TOL = 0.015
+# The two parts' widths may differ by this fraction (scanned pages' scales differ by a few percent).
+_WIDTH_TOL = 0.04
 # Share of the boundaries (of the part with more) that must match the other part.
 _MIN_MATCHED = 0.8
 # ... unless every boundary of the part with fewer matches, and it has at least this many.
@@ -36,6 +40,12 @@ def _boundaries(table: Table, page: int) -> dict[int, float]:
     xs = {i: float(np.median(edges[i])) for i in sorted(edges)}
     left = min(xs.values(), default=0.0)
     return {i: x - left for i, x in xs.items()}
+
+
+def _fractions(boundaries: dict[int, float]) -> dict[int, float]:
+    """Boundary positions as fractions of the part's width (0 at its left edge, 1 at its right)."""
+    width = max(boundaries.values(), default=0.0) or 1.0
+    return {i: x / width for i, x in boundaries.items()}
 
 
 def _index_map(own: dict[int, float], union: list[float]) -> dict[int, int]:
@@ -91,13 +101,15 @@ def continues(first: Table, second: Table) -> bool:
     """Whether `second` (top of the next page) has the column structure of `first`'s last part."""
     if second.pages[0] != first.pages[-1] + 1:
         return False
-    a = list(_boundaries(first, first.pages[-1]).values())
-    b = list(_boundaries(second, second.pages[0]).values())
-    if len(a) < 2 or len(b) < 2:
+    a_px = list(_boundaries(first, first.pages[-1]).values())
+    b_px = list(_boundaries(second, second.pages[0]).values())
+    if len(a_px) < 2 or len(b_px) < 2:
         return False
-    tol = _BOUNDARY_TOL * max(a[-1] - a[0], b[-1] - b[0])
-    if abs(a[0] - b[0]) > tol or abs(a[-1] - b[-1]) > tol:
+    if abs(a_px[-1] - b_px[-1]) > _WIDTH_TOL * max(a_px[-1], b_px[-1]):
         return False
+    a = list(_fractions(_boundaries(first, first.pages[-1])).values())
+    b = list(_fractions(_boundaries(second, second.pages[0])).values())
+    tol = _BOUNDARY_TOL
     _, matched = _union(a, b, tol)
     if matched >= _MIN_MATCHED * max(len(a), len(b)):
         return True
@@ -114,8 +126,9 @@ def join_continued(tables: list[Table]) -> list[Table]:
         1. Order the tables by first page, then by their top edge.
         2. A table that is the first on page k+1 continues the previous table when that table is
            the last on page k and both have the same column spacing (measured from each part's
-           left edge, as scanned pages are shifted: widths within 1.5 % of the table width, and
-           80 % of the boundaries matching, or all of a part's if it has lost some rules; a
+           left edge, as scanned pages are shifted, and as fractions of its width, as their scales
+           differ: widths within 4 %, and boundaries within 1.5 % of the width, 80 % of them
+           matching, or all of a part's if it has lost some rules; a
            boundary that only one part has is added to the joined grid and cells of the other
            part span it).
         3. Leading rows of the continuation that repeat the first table's header are dropped;
@@ -136,11 +149,10 @@ def join_continued(tables: list[Table]) -> list[Table]:
         if prev is None or not is_first_on_page or not continues(prev, table) or table.n_rows == 0:
             out.append(table)
             continue
-        a = _boundaries(prev, prev.pages[-1])
-        b = _boundaries(table, table.pages[0])
-        tol = _BOUNDARY_TOL * max(max(a.values()) - min(a.values()), max(b.values()) - min(b.values()))
-        union, _ = _union(list(a.values()), list(b.values()), tol)
-        maps_prev = [_index_map(_boundaries(prev, p), union) for p in prev.pages]
+        a = _fractions(_boundaries(prev, prev.pages[-1]))
+        b = _fractions(_boundaries(table, table.pages[0]))
+        union, _ = _union(list(a.values()), list(b.values()), _BOUNDARY_TOL)
+        maps_prev = [_index_map(_fractions(_boundaries(prev, p)), union) for p in prev.pages]
         # Earlier pages of an already joined table were mapped onto its own columns before;
         # its boundaries on those pages are close to its last page's, so nearest-match holds.
         drop = _repeated_header_rows(prev, table)
