@@ -35,8 +35,9 @@ LEVELS = ("digital", "clean", "typical", "hard")
 _MIXED_P = (0.2, 0.2, 0.4, 0.2)
 # Share of documents with a deliberately broken identity.
 VIOLATION_RATE = 0.15
-# Share of hard documents with a second seal stamped over a corner of the section 三 table.
-TABLE_SEAL_RATE = 0.2
+# Share of hard documents with a second seal stamped over a corner of the section 三 table (poor
+# archive scans of stamped reports have them often).
+TABLE_SEAL_RATE = 0.5
 # Resolution of every truth box and of scanned pages.
 DPI = 200
 # Multiplier of the run seed in a document's seed.
