@@ -63,6 +63,9 @@ def test_label_key_ignores_numbering_brackets_and_spacing():
     assert label_key("（三）不予公开") == label_key("(三) 不予公开") == label_key("三、不予公开") == "不予公开"
     assert label_key("1、属于国家秘密") == label_key("1. 属于国家秘密") == "属于国家秘密"
     assert label_key("⼀、本年新收") == "本年新收"
+    # One bracket misread as another kind ("(六》其他处理" is the group row （六）其他处理).
+    assert label_key("(六》其他处理") == "其他处理"
+    assert label_key("《三)不予公开") == "不予公开"
 
 
 def test_stray_scan_marks_around_a_number_are_dropped_with_a_note():

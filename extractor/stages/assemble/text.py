@@ -8,8 +8,9 @@ import unicodedata
 # Leading item numbering: （一） (一) 一、 1. 1、 1． 1: what differs between reports, not what a row means.
 # On a scan the numeral in brackets is misread ("(→)", "(t)", "(广)") and the dot after a digit lost
 # ("2 重复申请"); no label starts with one or two characters in brackets or a digit and a space.
+# Brackets are misread as one another ("(六》"): any opening and closing bracket counts.
 _NUMBERING = re.compile(
-    r"^\s*(?:[（(][^()（）\s]{1,2}[)）]|[一二三四五六七八九十]+[、.．]|\d+\s*[、.．:：]|\d+\s+(?=\D))\s*"
+    r"^\s*(?:[（(《〈<\[【][^()（）《》〈〉<>\[\]【】\s]{1,2}[)）》〉>\]】]|[一二三四五六七八九十]+[、.．]|\d+\s*[、.．:：]|\d+\s+(?=\D))\s*"
 )
 # Characters that carry no meaning for label matching (spaces, punctuation, brackets, quotes).
 _NOISE = re.compile(r"[\s\u3000,，、.．。:：;；“”\"'‘’()（）\[\]【】<>《》/\\\-—_·•]+")
