@@ -25,7 +25,7 @@ from extractor.datamodel.page import LayoutRegion
 from extractor.ingest import InputDocument
 from extractor.stages.assemble import AssembleOptions, AssembleStage
 from extractor.stages.classify import ClassifiedAssembleStage, ClassifyOptions, ClassifyStage, CombineMode
-from extractor.stages.grid import GridOptions, create_grid_stage, document_tables
+from extractor.stages.grid import GridOptions, GridStage, document_tables
 from extractor.stages.layout import LayoutOptions, LayoutStage
 from extractor.stages.ocr import OcrStage, RapidOcrOptions
 from extractor.stages.ocr.cells import CellReadOptions, read_table_cells
@@ -40,6 +40,7 @@ from extractor.stages.rasterise import (
     text_layer_tokens,
 )
 from extractor.stages.rasterise.orientation import upright_page
+from extractor.stages.registry import create_instance
 from extractor.stages.structured import StructuredSource, draw_page
 from extractor.stages.validate import ValidateOptions, ValidateStage
 from extractor.templates import get_template
@@ -117,7 +118,7 @@ class Pipeline:
         self.options = options or PipelineOptions()
         self._ocr: OcrStage | None = None  # loaded on the first scanned page
         self._layout: LayoutStage | None = None
-        self.grid = create_grid_stage(self.options.grid)
+        self.grid: GridStage = create_instance(self.options.grid)
         self.assemble = AssembleStage(AssembleOptions(template=self.options.template))
         classify = self.options.classify
         if classify.enabled and classify.mode is not CombineMode.RULES:
