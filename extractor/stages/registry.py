@@ -2,7 +2,7 @@
 
 Every engine's options class declares ``kind: ClassVar[Literal[...]]`` and every engine returns
 that class from ``get_options_type()``. The registry maps the options types of all stages (OCR,
-layout, grid) to their engines, and :func:`create_instance` builds the engine that
+layout, grid, cell reading) to their engines, and :func:`create_instance` builds the engine that
 a set of options asks for. Engines are chosen by the type of their options, never by a path or
 a name found in a config.
 
@@ -44,11 +44,12 @@ _ENGINES: dict[type[BaseModel], type[Any]] = {}
 
 def _default_engines() -> tuple[type[Any], ...]:
     """The engines this package provides."""
+    from extractor.stages.cells.heuristic import HeuristicCellReader
     from extractor.stages.grid.stage import GridStage
     from extractor.stages.layout.rapid_cdla import RapidCdlaEngine
     from extractor.stages.ocr.rapid import RapidOcrEngine
 
-    return (RapidOcrEngine, RapidCdlaEngine, GridStage)
+    return (RapidOcrEngine, RapidCdlaEngine, GridStage, HeuristicCellReader)
 
 
 def get_registry() -> Mapping[type[BaseModel], type[Any]]:
@@ -81,7 +82,7 @@ def create_instance(options: BaseModel, **deps: Any) -> Any:
 
     Args:
         options: an engine's options.
-        **deps: what the engine is given besides its options.
+        **deps: what the engine is given besides its options (the cell reader's recognisers).
 
     Raises:
         UnknownEngineError: no engine is registered for this options type; the message names

@@ -10,10 +10,18 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from extractor.datamodel import BBox, Cell, Table
-from extractor.stages.ocr.cells import _join_fragments, _paint_mask, _text_ink, read_table_cells
+from extractor.stages.cells import CellReaderStage, HeuristicCellReaderOptions
+from extractor.stages.cells.heuristic.ink import text_ink
+from extractor.stages.cells.heuristic.lines import join_fragments, paint_mask
 
 _FONTS = sorted(glob.glob("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"))
 _DATA = Path(__file__).parent / "test_data"
+
+
+def read_table_cells(table: Table, page: np.ndarray, recognise, dpi: float, recognise_text=None) -> Table:
+    """The table read by the cell reading stage with the given recognisers."""
+    stage = CellReaderStage(HeuristicCellReaderOptions(), recognise=recognise, recognise_text=recognise_text)
+    return stage.predict(table, page, dpi)
 
 
 def _cell_image(text: str, ink: int = 0, paper: int = 235, left: bool = False) -> np.ndarray:
@@ -40,7 +48,7 @@ def test_faint_digit_beside_dark_rules_is_kept_whole():
     # A light grey "0" (a pale print) next to black rules: the threshold comes from the cell's
     # interior, so the digit is one closed component, not a few specks.
     gray = _cell_image("0", ink=150, left=True)
-    text, _ = _text_ink(gray, 1.0)
+    text, _ = text_ink(gray, 1.0)
     comps = _components(text)
     assert len(comps) == 1
     x, y, w, h = comps[0]
@@ -54,14 +62,14 @@ def test_rule_dash_and_speck_are_removed():
     gray[:, :3] = 235  # the left rule has gone ...
     gray[4:18, 2:6] = 60  # ... except one dash near the top
     gray[30:33, 95:98] = 70  # a speck
-    text, _ = _text_ink(gray, 1.0)
+    text, _ = text_ink(gray, 1.0)
     comps = _components(text)
     assert len(comps) == 1 and 40 <= comps[0][0] <= 60
 
 
 def test_decimal_point_is_kept():
     gray = _cell_image("1.5")
-    text, _ = _text_ink(gray, 1.0)
+    text, _ = text_ink(gray, 1.0)
     assert len(_components(text)) == 3
 
 
@@ -99,6 +107,19 @@ def test_cells_are_read_from_line_crops_as_read():
     out, calls = _read_as(*_row_of_cells([_cell_image("0"), _cell_image("")]), "0.")
     assert [len(call) for call in calls] == [1]
     assert [c.text for c in out.cells] == ["0.", ""]
+
+
+def test_only_the_cells_asked_for_are_read():
+    # A "0", a "5" whose cell already holds a reading (from the page's text), and a blank cell.
+    # The stage reads the first and last; the second keeps its text and score untouched.
+    page, table = _row_of_cells([_cell_image("0"), _cell_image("5"), _cell_image("")])
+    cells = list(table.cells)
+    cells[1] = cells[1].model_copy(update={"text": "5", "score": 0.7})
+    table = table.model_copy(update={"cells": cells})
+    stage = CellReaderStage(HeuristicCellReaderOptions(), recognise=lambda crops: [("0", 0.9) for _ in crops])
+    out = stage.predict(table, page, 200.0, only=[0, 2])
+    assert [(c.text, c.score) for c in out.cells] == [("0", 0.9), ("5", 0.7), ("", 1.0)]
+    assert out.cells[1] == cells[1]
 
 
 def test_lone_dashes_are_read_by_their_shape():
@@ -251,7 +272,7 @@ def test_frame_corner_left_inside_the_crop_is_removed():
     gray[:3, :], gray[-3:, :], gray[:, :3], gray[:, -3:] = 235, 235, 235, 235  # the frame has gone ...
     gray[4:7, 70:106] = 60  # ... except the end of the top rule
     gray[4:20, 103:106] = 60  # and the top of the right rule, meeting it
-    text, _ = _text_ink(gray, 1.0)
+    text, _ = text_ink(gray, 1.0)
     comps = _components(text)
     assert len(comps) == 1 and 40 <= comps[0][0] <= 60
 
@@ -261,7 +282,7 @@ def test_speck_before_a_number_is_removed():
     # with one, and the recogniser reads it as a leading "4".
     gray = _cell_image("0")
     gray[30:33, 40:43] = 60
-    text, _ = _text_ink(gray, 1.0)
+    text, _ = text_ink(gray, 1.0)
     comps = _components(text)
     assert len(comps) == 1 and comps[0][0] > 45
 
@@ -272,7 +293,7 @@ def test_long_rule_dash_does_not_turn_the_digits_into_specks():
     gray = _cell_image("12")
     gray[:3, :] = 235
     gray[7:10, 20:95] = 60
-    text, _ = _text_ink(gray, 1.0)
+    text, _ = text_ink(gray, 1.0)
     comps = _components(text)
     assert comps and all(y > 10 for _, y, _, _ in comps)
     assert sum(w for _, _, w, _ in comps) >= 16
@@ -283,7 +304,7 @@ def test_paint_spares_pieces_touching_the_text():
     # over (that would cut holes in it), dirt and paper further off are.
     text = np.zeros((40, 60), dtype=bool)
     text[10:30, 20:23] = True
-    paint = _paint_mask(text)
+    paint = paint_mask(text, 1.0)
     assert not paint[12:14, 24:26].any()  # a pixel or two off the stroke
     assert paint[12:14, 45:47].all()  # far off
 
@@ -297,8 +318,8 @@ def test_paint_spares_pieces_touching_the_text():
         ([(10, 14)], 24.0, [(10, 14)]),  # a lone dash ("—") is all there is: kept
     ],
 )
-def test_join_fragments(spans, line, expected):
-    assert _join_fragments(spans, line) == expected
+def testjoin_fragments(spans, line, expected):
+    assert join_fragments(spans, line) == expected
 
 
 def test_speck_after_a_number_is_removed():
@@ -306,7 +327,7 @@ def test_speck_after_a_number_is_removed():
     # is no decimal point.
     gray = _cell_image("0")
     gray[30:33, 66:69] = 60
-    text, _ = _text_ink(gray, 1.0)
+    text, _ = text_ink(gray, 1.0)
     comps = _components(text)
     assert len(comps) == 1 and comps[0][0] + comps[0][2] < 66
 
@@ -333,7 +354,7 @@ def test_thick_rule_piece_a_little_inside_the_box_is_removed():
     draw.text((30, 75), "0", font=font, fill=0, anchor="lm")
     gray = np.array(img)
     gray[48:128, 6:11] = 40
-    text, _ = _text_ink(gray, 1.0)
+    text, _ = text_ink(gray, 1.0)
     comps = _components(text)
     assert len(comps) == 1 and comps[0][0] >= 25
 
@@ -357,7 +378,7 @@ def test_faint_strokes_joined_to_the_text_are_text():
     # On the text's own threshold the arcs of the pale "0" break off its stems; the ink joined
     # to the stems on a looser one makes it whole again (the speck-free paper grain does not join).
     gray = _pale_zero_cell()
-    strict, whole = _text_ink(gray, 1.0)
+    strict, whole = text_ink(gray, 1.0)
     assert not strict[9:13, 53:58].any() and not strict[34:38, 53:58].any()
     assert whole[9:13, 53:58].any() and whole[34:38, 53:58].any()
     assert len(_components(whole)) == 1

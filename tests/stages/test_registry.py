@@ -8,6 +8,7 @@ from typing import ClassVar, Literal
 
 import pytest
 
+from extractor.stages.cells import CellReaderOptions, CellReaderStage, HeuristicCellReader, HeuristicCellReaderOptions
 from extractor.stages.grid import GridOptions, GridStage
 from extractor.stages.layout import RapidCdlaEngine, RapidCdlaOptions
 from extractor.stages.ocr import OcrOptions, RapidOcrOptions
@@ -25,6 +26,19 @@ def test_every_stage_has_its_engine_under_its_options_type():
     assert isinstance(grid, GridStage) and grid.options.gap_200 == 8
 
 
+def test_the_cell_reader_is_built_with_the_recognisers_it_is_given():
+    # The cell reading stage from its options and the two recognisers (the OCR stage's).
+    # Its engine is the heuristic reader, holding those recognisers and options.
+    def recognise(crops):
+        return [("0", 1.0) for _ in crops]
+
+    stage = CellReaderStage(HeuristicCellReaderOptions(min_ink=10), recognise=recognise)
+    assert isinstance(stage.engine, HeuristicCellReader)
+    assert stage.engine.recognise is recognise and stage.engine.recognise_text is None
+    assert stage.engine.options.min_ink == 10
+    assert options_from_dict(CellReaderOptions, {"kind": "heuristic", "min_ink": 10}) == stage.options
+
+
 def test_an_unknown_kind_lists_the_kinds_of_its_own_stage():
     # Grid options of a kind no engine has (a subclass of the OpenCV grid's options).
     # The error names the kind and lists the grid's kinds only, not the OCR's or the layout's.
@@ -34,6 +48,7 @@ def test_an_unknown_kind_lists_the_kinds_of_its_own_stage():
     with pytest.raises(UnknownEngineError, match=r"'hough'; known kinds: opencv$"):
         create_instance(HoughGridOptions())
     assert known_kinds(OcrOptions) == ["rapidocr"]
+    assert known_kinds(CellReaderOptions) == ["heuristic"]
 
 
 def test_options_from_a_config_mapping_are_those_of_the_kind_asked_for():
