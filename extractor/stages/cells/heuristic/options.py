@@ -21,7 +21,7 @@ class HeuristicCellReaderOptions(CellReaderOptions):
         12.0, description="a lone stroke leaning more than this from vertical is '/', not '1' (measured: 1 ≤ 4.4°, / ≈ 24°)"
     )
     min_ink: int = Field(
-        12, description="fewer ink pixels than this make a cell blank (an area: scaled by the square of the unit)"
+        12, description="fewer ink pixels than this make a cell blank (scaled with lengths: the least marks are thin)"
     )
     min_line_height: int = Field(6, description="ink runs lower than this (pixels) are specks, not a text line")
     margin_y: float = Field(0.5, description="space kept above and below a text line, in line heights")
