@@ -18,6 +18,7 @@ from extractor.datamodel import BBox, Cell, Table
 from extractor.stages.cells import CellReaderStage, HeuristicCellReaderOptions
 from extractor.stages.cells.heuristic.ink import text_ink
 from extractor.stages.cells.heuristic.lines import join_fragments, paint_mask
+from extractor.stages.cells.heuristic.sizes import TEXT_HEIGHT_200, measured_unit, text_height
 
 _FONTS = sorted(glob.glob("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"))
 _DATA = Path(__file__).parent / "test_data"
@@ -613,3 +614,54 @@ def test_a_number_on_textured_paper_reaches_the_recogniser_alone(dpi):
     s = dpi / 200
     assert 20 * s <= crop.shape[0] <= 60 * s and crop.shape[1] <= 120 * s
 
+
+def test_text_height_is_that_of_whole_characters():
+    # A table's lines: labels of Chinese characters 27 px high, more lines of digits 19 px, a
+    # digit broken in pieces of 8 px, and a piece of rule 80 px high the cell box took in.
+    # Its text height is the labels', not the median line (the digits') nor the rule's.
+    heights = [27] * 8 + [19] * 12 + [8, 8] + [80]
+    assert text_height(heights) == 27
+    assert text_height([]) is None
+
+
+def test_the_unit_is_the_text_height_over_200_dpi_text_within_bounds_of_the_resolution():
+    # Units of tables measured over enough lines, or too few, or far from any type size.
+    # Enough lines give the measured unit; too few, the resolution's; a measure far off is kept
+    # within 0.7 and 1.4 of the resolution's.
+    assert measured_unit(1.5 * TEXT_HEIGHT_200, 20, 300) == pytest.approx(1.5)
+    assert measured_unit(1.2 * TEXT_HEIGHT_200, 20, 200) == pytest.approx(1.2)
+    assert measured_unit(1.2 * TEXT_HEIGHT_200, 19, 200) == 1.0
+    assert measured_unit(0.3 * TEXT_HEIGHT_200, 40, 200) == pytest.approx(0.7)
+    assert measured_unit(None, 0, 150) == 0.75
+
+
+def _grainy_table(dpi: float) -> tuple[np.ndarray, Table]:
+    """Four rows of six cells (at 200 dpi 110 x 46 px, text 24 px high: labels and numbers) on
+    grainy paper, drawn at `dpi`."""
+    texts = ["行政许可", "12", "0", "3", "45", "6"] * 4
+    rows, cols = 4, 6
+    w, h = _p(110, dpi), _p(46, dpi)
+    grain = np.random.default_rng(1).normal(0, 5, (rows * h + 20, cols * w + 20))
+    img = Image.fromarray(np.clip(232 + grain, 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(img)
+    cells = []
+    for i, text in enumerate(texts):
+        r, c = divmod(i, cols)
+        x, y = 10 + c * w, 10 + r * h
+        draw.rectangle((x, y, x + w - 1, y + h - 1), outline=40, width=_p(2, dpi))
+        draw.text((x + w // 2, y + h // 2), text, font=_font(dpi), fill=30, anchor="mm")
+        cells.append(Cell(row=r, col=c, bbox=BBox(x1=x, y1=y, x2=x + w, y2=y + h), page=0))
+    table = Table(n_rows=rows, n_cols=cols, cells=cells, pages=[0], bbox=BBox(x1=10, y1=10, x2=10 + cols * w, y2=10 + rows * h))
+    return np.dstack([np.array(img)] * 3), table
+
+
+def test_lengths_follow_the_text_whatever_resolution_the_scan_states():
+    # A table of 24 cells drawn at 300 dpi on grainy paper, read once as what it is and once as
+    # a 200 dpi scan (an image file whose stated resolution is wrong). Its lengths come from its
+    # text, measured the same both times: the same crops reach the recogniser, paper painted
+    # over by the same margins.
+    page, table = _grainy_table(300)
+    as_300 = _read_as(page, table, "0", dpi=300)[1]
+    as_200 = _read_as(page, table, "0", dpi=200)[1]
+    assert sum(len(call) for call in as_300) == 24
+    assert all(np.array_equal(a, b) for a, b in zip(as_300[0], as_200[0], strict=True))

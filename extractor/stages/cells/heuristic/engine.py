@@ -16,11 +16,11 @@ from extractor.datamodel import Table
 from extractor.stages.cells.base import CellReaderEngine
 from extractor.stages.cells.heuristic.candidates import cell_candidates, recognise_lines, second_opinion
 from extractor.stages.cells.heuristic.cell import CellInk, cell_ink, inked_interior, min_line_height
-from extractor.stages.cells.heuristic.lines import line_crops, typical_line_height
+from extractor.stages.cells.heuristic.lines import line_crops, line_heights, typical_line_height
 from extractor.stages.cells.heuristic.noise import without_side_rules
 from extractor.stages.cells.heuristic.options import HeuristicCellReaderOptions
 from extractor.stages.cells.heuristic.shapes import Dash, dash_text
-from extractor.stages.cells.heuristic.sizes import unit_for_dpi
+from extractor.stages.cells.heuristic.sizes import measured_unit, text_height, unit_for_dpi
 from extractor.stages.ocr.ctc import CtcReading
 
 _log = logging.getLogger(__name__)
@@ -47,15 +47,18 @@ class HeuristicCellReader(CellReaderEngine):
         of `image`.
 
         Steps:
-            1. Crop each cell to read, clear ruling-line remnants at its edges, and call it blank
-               when little ink is left; a lone "/" or dash is decided by its shape.
-            2. Split the ink into text lines (labels wrap; vertical labels hold one character per
-               line), putting the pieces of a broken character back together by the table's typical
-               line height.
-            3. Recognise all lines of the table in one batch (recognition only, no detection);
+            1. Measure the table's text: every cell's ink judged with lengths for `dpi`, the
+               heights of their text lines taken: the median line (`typical_line_height`) and
+               the whole characters' height, which sets the unit of lengths (:mod:`.sizes`).
+            2. Crop each cell to read, clear ruling-line remnants at its edges, and call it blank
+               when little ink is left; a lone "/" or dash is decided by its shape. Lengths are
+               now in proportion to the measured text height.
+            3. Split the ink into text lines (labels wrap; vertical labels hold one character per
+               line), putting the pieces of a broken character back together by the median line.
+            4. Recognise all lines of the table in one batch (recognition only, no detection);
                wide lines of label text by the text recogniser first (`recognise_lines`). A cell
                decided by its shape, or judged blank with some ink, is read too: a second opinion.
-            4. Join each cell's lines; the cell score is its lowest line score (1.0 for a blank
+            5. Join each cell's lines; the cell score is its lowest line score (1.0 for a blank
                cell), its candidates the best combinations of its lines' value-alphabet readings,
                its evidence what decided it. The text is kept as read: marks around a number are
                the assembler's to judge (:func:`extractor.stages.assemble.values.parse_value`
@@ -65,13 +68,21 @@ class HeuristicCellReader(CellReaderEngine):
             table: a grid whose cell boxes are in pixels of `image`.
             image: the page, RGB, uprighted as for the grid stage.
             dpi: resolution of `image`.
-            only: positions in ``table.cells`` of the cells to read; None reads them all.
+            only: positions in ``table.cells`` of the cells to read; None reads them all. The
+                text is measured over all cells.
         """
         options = self.options
-        unit = unit_for_dpi(dpi)
+        first = unit_for_dpi(dpi)
+        judged = {i: cell_ink(image, cell, first, options) for i, cell in enumerate(table.cells)}
+        heights = line_heights([p for p in judged.values() if isinstance(p, CellInk)])
+        line = typical_line_height(heights)
+        unit = measured_unit(text_height(heights), len(heights), dpi)
+        _log.debug("cells: %d lines, median %s px, unit %.2f (the resolution's %.2f)", len(heights), line, unit, first)
         wanted = range(len(table.cells)) if only is None else sorted(set(only))
-        prepared = {i: cell_ink(image, table.cells[i], unit, options) for i in wanted}
-        line, _ = typical_line_height([p for p in prepared.values() if isinstance(p, CellInk)])
+        if unit == first:
+            prepared = {i: judged[i] for i in wanted}
+        else:
+            prepared = {i: cell_ink(image, table.cells[i], unit, options) for i in wanted}
         min_height = min_line_height(options, unit)
         crops: list[_LineCrop] = []
         texts: dict[int, list[str]] = {}

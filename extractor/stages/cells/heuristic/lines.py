@@ -39,11 +39,15 @@ def line_spans(ink: np.ndarray, min_height: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in spans if b - a >= min_height]
 
 
-def typical_line_height(cells: list[CellInk]) -> tuple[float | None, int]:
-    """Median height of the text lines of a table's cells (what one line of its text measures,
-    pixels; None when no cell holds a line), and how many lines it is the median of."""
-    heights = [b - a for c in cells for a, b in c.spans]
-    return (float(np.median(heights)) if heights else None), len(heights)
+def line_heights(cells: list[CellInk]) -> list[int]:
+    """Heights of the text lines of a table's cells, pixels."""
+    return [b - a for c in cells for a, b in c.spans]
+
+
+def typical_line_height(heights: list[int]) -> float | None:
+    """Median of a table's text line heights (`line_heights`): what one line of its text
+    measures, pixels; None when no cell holds a line."""
+    return float(np.median(heights)) if heights else None
 
 
 def join_fragments(spans: list[tuple[int, int]], line: float | None) -> list[tuple[int, int]]:
