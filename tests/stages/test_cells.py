@@ -16,9 +16,10 @@ from PIL import Image, ImageDraw, ImageFont
 
 from extractor.datamodel import BBox, Cell, Table
 from extractor.stages.cells import CellReaderStage, HeuristicCellReaderOptions
+from extractor.stages.cells.heuristic.engine import measure_text
 from extractor.stages.cells.heuristic.ink import text_ink
 from extractor.stages.cells.heuristic.lines import join_fragments, paint_mask
-from extractor.stages.cells.heuristic.sizes import TEXT_HEIGHT_200, measured_unit, text_height
+from extractor.stages.cells.heuristic.sizes import STRICT_HEIGHT_200, WHOLE_HEIGHT_200, measured_unit, text_height
 
 _FONTS = sorted(glob.glob("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"))
 _DATA = Path(__file__).parent / "test_data"
@@ -624,15 +625,22 @@ def test_text_height_is_that_of_whole_characters():
     assert text_height([]) is None
 
 
-def test_the_unit_is_the_text_height_over_200_dpi_text_within_bounds_of_the_resolution():
-    # Units of tables measured over enough lines, or too few, or far from any type size.
-    # Enough lines give the measured unit; too few, the resolution's; a measure far off is kept
-    # within 0.7 and 1.4 of the resolution's.
-    assert measured_unit(1.5 * TEXT_HEIGHT_200, 20, 300) == pytest.approx(1.5)
-    assert measured_unit(1.2 * TEXT_HEIGHT_200, 20, 200) == pytest.approx(1.2)
-    assert measured_unit(1.2 * TEXT_HEIGHT_200, 19, 200) == 1.0
-    assert measured_unit(0.3 * TEXT_HEIGHT_200, 40, 200) == pytest.approx(0.7)
-    assert measured_unit(None, 0, 150) == 0.75
+def test_the_unit_follows_the_text_where_its_two_measures_agree():
+    # Tables of 24 lines whose strict and whole ink measure their text alike, or differently,
+    # and a table of 19 lines. Where the measures agree, the unit is theirs; where they do not,
+    # the one nearer the resolution's; with too few lines, a measure within 5% of the
+    # resolution's, or measures past all reason, the resolution's sets it, or bounds it.
+    def lines(strict: float, whole: float) -> tuple[list[int], list[int]]:
+        return [round(strict * STRICT_HEIGHT_200)] * 24, [round(whole * WHOLE_HEIGHT_200)] * 24
+
+    assert measured_unit(*lines(1.5, 1.5), 200) == pytest.approx(1.5, abs=0.03)
+    assert measured_unit(*lines(1.5, 1.5), 300) == pytest.approx(1.5, abs=0.03)
+    assert measured_unit(*lines(0.5, 1.1), 200) == pytest.approx(1.0)
+    assert measured_unit(*lines(1.2, 1.3), 200) == pytest.approx(1.2, abs=0.03)
+    assert measured_unit(*lines(1.2, 1.3), 300) == pytest.approx(1.3, abs=0.03)
+    assert measured_unit([40] * 19, [42] * 19, 200) == 1.0
+    assert measured_unit(*lines(1.03, 1.04), 200) == 1.0
+    assert measured_unit(*lines(3.0, 3.0), 100) == pytest.approx(1.0)
 
 
 def _grainy_table(dpi: float) -> tuple[np.ndarray, Table]:
@@ -656,12 +664,15 @@ def _grainy_table(dpi: float) -> tuple[np.ndarray, Table]:
 
 
 def test_lengths_follow_the_text_whatever_resolution_the_scan_states():
-    # A table of 24 cells drawn at 300 dpi on grainy paper, read once as what it is and once as
-    # a 200 dpi scan (an image file whose stated resolution is wrong). Its lengths come from its
-    # text, measured the same both times: the same crops reach the recogniser, paper painted
-    # over by the same margins.
+    # A table of 24 cells drawn at 200 and at 300 dpi on grainy paper; the 300 dpi one read as
+    # what it is and as a 200 dpi scan (an image file whose stated resolution is wrong). Its
+    # unit of lengths follows its text: half again the 200 dpi table's, whatever is stated.
+    options = HeuristicCellReaderOptions()
+    page, table = _grainy_table(200)
+    at_200 = measure_text(table, page, 200, options).unit
     page, table = _grainy_table(300)
-    as_300 = _read_as(page, table, "0", dpi=300)[1]
-    as_200 = _read_as(page, table, "0", dpi=200)[1]
-    assert sum(len(call) for call in as_300) == 24
-    assert all(np.array_equal(a, b) for a, b in zip(as_300[0], as_200[0], strict=True))
+    at_300, stated_200 = (measure_text(table, page, dpi, options).unit for dpi in (300, 200))
+    assert at_300 / at_200 == pytest.approx(1.5, rel=0.05)
+    assert stated_200 == pytest.approx(at_300, rel=0.1) and stated_200 > 1.1
+    # The cells are read with those lengths: all 24 lines reach the recogniser.
+    assert sum(len(call) for call in _read_as(page, table, "0", dpi=200)[1]) == 24

@@ -16,11 +16,11 @@ from extractor.datamodel import Table
 from extractor.stages.cells.base import CellReaderEngine
 from extractor.stages.cells.heuristic.candidates import cell_candidates, recognise_lines, second_opinion
 from extractor.stages.cells.heuristic.cell import CellInk, cell_ink, inked_interior, min_line_height
-from extractor.stages.cells.heuristic.lines import line_crops, line_heights, typical_line_height
+from extractor.stages.cells.heuristic.lines import line_crops, line_heights, typical_line_height, whole_line_heights
 from extractor.stages.cells.heuristic.noise import without_side_rules
 from extractor.stages.cells.heuristic.options import HeuristicCellReaderOptions
 from extractor.stages.cells.heuristic.shapes import Dash, dash_text
-from extractor.stages.cells.heuristic.sizes import measured_unit, text_height, unit_for_dpi
+from extractor.stages.cells.heuristic.sizes import measured_unit, unit_for_dpi
 from extractor.stages.ocr.ctc import CtcReading
 
 _log = logging.getLogger(__name__)
@@ -30,6 +30,28 @@ _log = logging.getLogger(__name__)
 class _LineCrop:
     cell_index: int  # position of the cell in table.cells
     image: np.ndarray  # RGB crop of one text line, padded
+
+
+@dataclass(frozen=True)
+class TableText:
+    """What a table's text measures, and its cells as judged to measure it."""
+
+    line: float | None  # median height of its text lines, px; None when no cell holds a line
+    unit: float  # page pixels per pixel of text as high as a 200 dpi scan's (`sizes.measured_unit`)
+    judged: dict[int, CellInk | Dash | str | None]  # each cell (by position) judged at the resolution's unit
+
+
+def measure_text(table: Table, image: np.ndarray, dpi: float, options: HeuristicCellReaderOptions) -> TableText:
+    """Every cell of `table` judged with lengths for `dpi`, and its text measured: the median
+    line, and the unit of lengths from the height of whole characters (:func:`.sizes.measured_unit`)."""
+    first = unit_for_dpi(dpi)
+    judged = {i: cell_ink(image, cell, first, options) for i, cell in enumerate(table.cells)}
+    inked = [p for p in judged.values() if isinstance(p, CellInk)]
+    heights = line_heights(inked)
+    line = typical_line_height(heights)
+    unit = measured_unit(heights, whole_line_heights(inked, min_line_height(options, first)), dpi)
+    _log.debug("cells: %d lines, median %s px, unit %.2f (the resolution's %.2f)", len(heights), line, unit, first)
+    return TableText(line, unit, judged)
 
 
 class HeuristicCellReader(CellReaderEngine):
@@ -48,8 +70,9 @@ class HeuristicCellReader(CellReaderEngine):
 
         Steps:
             1. Measure the table's text: every cell's ink judged with lengths for `dpi`, the
-               heights of their text lines taken: the median line (`typical_line_height`) and
-               the whole characters' height, which sets the unit of lengths (:mod:`.sizes`).
+               heights of their text lines taken: the median line (`typical_line_height`), and
+               the whole characters' height, on the strict ink and with the faint strokes, which
+               sets the unit of lengths (:func:`.sizes.measured_unit`).
             2. Crop each cell to read, clear ruling-line remnants at its edges, and call it blank
                when little ink is left; a lone "/" or dash is decided by its shape. Lengths are
                now in proportion to the measured text height.
@@ -72,15 +95,11 @@ class HeuristicCellReader(CellReaderEngine):
                 text is measured over all cells.
         """
         options = self.options
-        first = unit_for_dpi(dpi)
-        judged = {i: cell_ink(image, cell, first, options) for i, cell in enumerate(table.cells)}
-        heights = line_heights([p for p in judged.values() if isinstance(p, CellInk)])
-        line = typical_line_height(heights)
-        unit = measured_unit(text_height(heights), len(heights), dpi)
-        _log.debug("cells: %d lines, median %s px, unit %.2f (the resolution's %.2f)", len(heights), line, unit, first)
+        text = measure_text(table, image, dpi, options)
+        line, unit = text.line, text.unit
         wanted = range(len(table.cells)) if only is None else sorted(set(only))
-        if unit == first:
-            prepared = {i: judged[i] for i in wanted}
+        if unit == unit_for_dpi(dpi):
+            prepared = {i: text.judged[i] for i in wanted}
         else:
             prepared = {i: cell_ink(image, table.cells[i], unit, options) for i in wanted}
         min_height = min_line_height(options, unit)

@@ -44,6 +44,12 @@ def line_heights(cells: list[CellInk]) -> list[int]:
     return [b - a for c in cells for a, b in c.spans]
 
 
+def whole_line_heights(cells: list[CellInk], min_height: int) -> list[int]:
+    """Heights of the text lines of a table's cells with their faint strokes (their whole ink),
+    pixels: what whole characters measure where a poor copy broke their strict ink in pieces."""
+    return [b - a for c in cells for a, b in line_spans(c.whole, min_height)]
+
+
 def typical_line_height(heights: list[int]) -> float | None:
     """Median of a table's text line heights (`line_heights`): what one line of its text
     measures, pixels; None when no cell holds a line."""

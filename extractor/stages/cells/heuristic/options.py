@@ -12,8 +12,8 @@ from extractor.stages.cells.base import CellReaderOptions
 class HeuristicCellReaderOptions(CellReaderOptions):
     """Tunables of the heuristic cell reader (ink measured on the crop, lines read by PP-OCR).
 
-    Pixel lengths are given where a table's characters are as high as in a 200 dpi scan (27 px)
-    and scaled with the text height measured over the table (:mod:`.sizes`).
+    Pixel lengths are given where a table's characters are as high as in a 200 dpi scan of our
+    reports, and scaled with the text height measured over the table (:mod:`.sizes`).
     """
 
     kind: ClassVar[Literal["heuristic"]] = "heuristic"
