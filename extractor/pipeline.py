@@ -24,11 +24,11 @@ from extractor.datamodel import BBox, DocumentInfo, DocumentResult, PageRecord, 
 from extractor.datamodel.page import LayoutRegion
 from extractor.ingest import InputDocument
 from extractor.stages.assemble import AssembleOptions, AssembleStage
+from extractor.stages.cells import CellReaderStage, HeuristicCellReaderOptions
 from extractor.stages.classify import ClassifiedAssembleStage, ClassifyOptions, ClassifyStage, CombineMode
-from extractor.stages.grid import GridOptions, create_grid_stage, document_tables
+from extractor.stages.grid import GridOptions, GridStage, document_tables
 from extractor.stages.layout import LayoutOptions, LayoutStage
 from extractor.stages.ocr import OcrStage, RapidOcrOptions
-from extractor.stages.ocr.cells import CellReadOptions, read_table_cells
 from extractor.stages.pixels import blank_out, grey_sum, stretch_contrast, without_seals
 from extractor.stages.rasterise import (
     DocumentError,
@@ -40,6 +40,7 @@ from extractor.stages.rasterise import (
     text_layer_tokens,
 )
 from extractor.stages.rasterise.orientation import upright_page
+from extractor.stages.registry import create_instance
 from extractor.stages.structured import StructuredSource, draw_page
 from extractor.stages.validate import ValidateOptions, ValidateStage
 from extractor.templates import get_template
@@ -52,7 +53,7 @@ _TABLE_LABELS = frozenset({"table"})
 
 # Version of the code that reads a page: raised whenever a change can alter what a page record
 # holds (OCR use, cell reading, grids), so that stored pages read by older code are read again.
-PAGE_CODE_VERSION = 6
+PAGE_CODE_VERSION = 7
 
 
 class PipelineOptions(BaseModel):
@@ -65,7 +66,7 @@ class PipelineOptions(BaseModel):
     ocr: RapidOcrOptions = Field(default_factory=RapidOcrOptions)
     layout: LayoutOptions = Field(default_factory=LayoutOptions)
     grid: GridOptions = Field(default_factory=GridOptions)
-    cells: CellReadOptions = Field(default_factory=CellReadOptions)
+    cells: HeuristicCellReaderOptions = Field(default_factory=HeuristicCellReaderOptions)
     classify: ClassifyOptions = Field(default_factory=ClassifyOptions)
     validate_: ValidateOptions = Field(default_factory=ValidateOptions, alias="validate")
 
@@ -116,8 +117,9 @@ class Pipeline:
     def __init__(self, options: PipelineOptions | None = None) -> None:
         self.options = options or PipelineOptions()
         self._ocr: OcrStage | None = None  # loaded on the first scanned page
+        self._cells: CellReaderStage | None = None  # built with the OCR stage, whose recognisers it uses
         self._layout: LayoutStage | None = None
-        self.grid = create_grid_stage(self.options.grid)
+        self.grid: GridStage = create_instance(self.options.grid)
         self.assemble = AssembleStage(AssembleOptions(template=self.options.template))
         classify = self.options.classify
         if classify.enabled and classify.mode is not CombineMode.RULES:
@@ -138,6 +140,14 @@ class Pipeline:
         if self._ocr is None:
             self._ocr = OcrStage(self.options.ocr)
         return self._ocr
+
+    @property
+    def cells(self) -> CellReaderStage:
+        if self._cells is None:
+            self._cells = CellReaderStage(
+                self.options.cells, recognise=self.ocr.read_cell_crops, recognise_text=self.ocr.recognise_prose_crops
+            )
+        return self._cells
 
     @property
     def layout(self) -> LayoutStage:
@@ -289,13 +299,7 @@ class Pipeline:
                 for r, f in zip(regions, faint, strict=True)
             ]
         with clock("ocr_cells"):
-            ruled = [
-                read_table_cells(
-                    t, image, self.ocr.read_cell_crops, dpi, self.options.cells, recognise_text=self.ocr.recognise_prose_crops
-                )
-                for t in grids
-                if t.ruled and t.cells
-            ]
+            ruled = [self.cells.predict(t, image, dpi) for t in grids if t.ruled and t.cells]
         return ruled, [r for r, t in zip(regions, grids, strict=True) if not (t.ruled and t.cells)]
 
     def _read_empty_cells(self, table: Table, image: np.ndarray) -> Table:
@@ -305,15 +309,10 @@ class Pipeline:
         scan is no proof of a blank: short, faint numbers are what it misses most. Read as the
         cells of a ruled grid are, a crop with no ink is still a blank, and one with ink is read.
         """
-        empty = [c for c in table.cells if not c.text]
+        empty = [i for i, c in enumerate(table.cells) if not c.text]
         if not empty:
             return table
-        read = read_table_cells(
-            table.model_copy(update={"cells": empty}), image, self.ocr.read_cell_crops, self.options.dpi,
-            self.options.cells, recognise_text=self.ocr.recognise_prose_crops,
-        )
-        by_place = {(c.row, c.col): c for c in read.cells}
-        return table.model_copy(update={"cells": [by_place.get((c.row, c.col), c) for c in table.cells]})
+        return self.cells.predict(table, image, self.options.dpi, only=empty)
 
     def extract(self, doc: InputDocument) -> DocumentResult:
         """Everything the pipeline can say about one document; errors are recorded, not raised."""

@@ -1,4 +1,9 @@
-"""Grid stage on small synthetic tables drawn in the test (rules + text)."""
+"""Grid stage on small synthetic tables drawn in the test (rules + text).
+
+The tables are drawn at 200 dpi; every test of the stage runs on the drawing as it is and as
+scanned at 150 and 300 dpi (resampled, tokens and region scaled; the cells' boxes are mapped
+back to the drawing's pixels for the assertions).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,9 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from extractor.datamodel import BBox, TextToken
+import pytest
+
+from extractor.datamodel import BBox, Table, TextToken
 from extractor.stages.grid import GridStage
 
 _FONTS = sorted(glob.glob("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"))
@@ -65,6 +72,27 @@ def _draw_table(
     return np.array(img), tokens
 
 
+# Every test of a drawn table runs on it as scanned at these resolutions.
+at_every_dpi = pytest.mark.parametrize("dpi", [150, 200, 300])
+
+
+def _scaled_box(box: BBox, k: float) -> BBox:
+    return BBox(x1=box.x1 * k, y1=box.y1 * k, x2=box.x2 * k, y2=box.y2 * k)
+
+
+def _predict(image: np.ndarray, region: BBox, tokens: list[TextToken], page_index: int, dpi: float) -> Table:
+    """The grid stage's table of `region` of a drawing made at 200 dpi, as scanned at `dpi`: the
+    image resampled and the tokens and region scaled; the cells' and table's boxes in pixels of
+    the drawing again."""
+    k = dpi / 200
+    if dpi != 200:
+        image = cv2.resize(image, None, fx=k, fy=k, interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR)
+    tokens = [t.model_copy(update={"bbox": _scaled_box(t.bbox, k)}) for t in tokens]
+    table = GridStage().predict(image, _scaled_box(region, k), tokens, page_index, dpi=dpi)
+    cells = [c.model_copy(update={"bbox": _scaled_box(c.bbox, 1 / k)}) for c in table.cells]
+    return table.model_copy(update={"cells": cells, "bbox": _scaled_box(table.bbox, 1 / k)})
+
+
 def _spans(table) -> set[tuple[int, int, int, int]]:
     return {(c.row, c.col, c.row_span, c.col_span) for c in table.cells if c.row_span > 1 or c.col_span > 1}
 
@@ -98,11 +126,12 @@ _TEXTS = {
 }
 
 
-def test_merged_vertical_label_and_two_level_header_give_spans():
+@at_every_dpi
+def test_merged_vertical_label_and_two_level_header_give_spans(dpi):
     # A ruled table with a two-level header and a vertical group label over three rows.
     # Every merged cell comes out with its row/col span and its text; the grid is 7 x 6.
     image, tokens = _draw_table(_XS, _YS, _MERGED, _TEXTS)
-    table = GridStage().predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, page_index=3)
+    table = _predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 3, dpi)
     assert (table.n_rows, table.n_cols, table.ruled) == (7, 6, True)
     assert _spans(table) == set(_MERGED)
     assert _text(table, 1, 3) == "法人或其他组织"
@@ -112,19 +141,21 @@ def test_merged_vertical_label_and_two_level_header_give_spans():
     assert table.score == 1.0
 
 
-def test_broken_rules_still_give_the_grid():
+@at_every_dpi
+def test_broken_rules_still_give_the_grid(dpi):
     # The same table with a row rule and a column rule dotted (3 px dropped out of every 6, as on
     # a faint scan) and two 10 px holes in row rules. The gaps are closed, so no extra cell is merged.
     dots = [(x, 198, x + 2, 203) for x in range(252, 568, 6)] + [(408, y, 413, y + 2) for y in range(202, 438, 6)]
     holes = [(150, 198, 159, 203), (440, 378, 449, 383)]
     gaps = dots + holes
     image, tokens = _draw_table(_XS, _YS, _MERGED, _TEXTS, gaps=gaps)
-    table = GridStage().predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, page_index=0)
+    table = _predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0, dpi)
     assert (table.n_rows, table.n_cols) == (7, 6)
     assert _spans(table) == set(_MERGED)
 
 
-def test_skewed_noisy_scan_still_gives_the_grid():
+@at_every_dpi
+def test_skewed_noisy_scan_still_gives_the_grid(dpi):
     # The table rotated 0.8°, blurred, with noise and JPEG 60 compression, tokens moved along.
     # The crop is deskewed from its rules and the same merged cells and texts come out.
     image, tokens = _draw_table(_XS, _YS, _MERGED, _TEXTS)
@@ -140,23 +171,25 @@ def test_skewed_noisy_scan_still_gives_the_grid():
         cx, cy = m @ np.array([*t.bbox.center, 1.0])
         half_w, half_h = t.bbox.width / 2, t.bbox.height / 2
         moved.append(t.model_copy(update={"bbox": BBox(x1=cx - half_w, y1=cy - half_h, x2=cx + half_w, y2=cy + half_h)}))
-    table = GridStage().predict(image, BBox(x1=5, y1=5, x2=590, y2=460), moved, page_index=0)
+    table = _predict(image, BBox(x1=5, y1=5, x2=590, y2=460), moved, 0, dpi)
     assert (table.n_rows, table.n_cols) == (7, 6)
     assert _spans(table) == set(_MERGED)
     assert _text(table, 6, 5) == "305"
 
 
-def test_token_across_columns_is_split_by_character_position():
+@at_every_dpi
+def test_token_across_columns_is_split_by_character_position(dpi):
     # One OCR line "12 34 56" runs over three value cells of a one-row ruled table.
     # It is split where the characters fall, one number per cell.
     xs, ys = [20, 120, 220, 320], [20, 80]
     image, _ = _draw_table(xs, ys, [], {}, size=(360, 120))
     token = TextToken(text="12 34 56", bbox=BBox(x1=40, y1=40, x2=300, y2=60))
-    table = GridStage().predict(image, BBox(x1=10, y1=10, x2=330, y2=90), [token], page_index=0)
+    table = _predict(image, BBox(x1=10, y1=10, x2=330, y2=90), [token], 0, dpi)
     assert [_text(table, 0, c) for c in range(3)] == ["12", "34", "56"]
 
 
-def test_borderless_table_comes_from_token_alignment():
+@at_every_dpi
+def test_borderless_table_comes_from_token_alignment(dpi):
     # A table with no rules: a header "申请人情况" over two columns, then three rows of numbers.
     # Rows and columns come from token alignment; the header spans two columns; ruled=False.
     xs, ys = [20, 200, 300, 400], [20, 70, 120, 170, 220]
@@ -165,7 +198,7 @@ def test_borderless_table_comes_from_token_alignment():
     texts.update({(r, c): str(r * 10 + c) for r in range(1, 4) for c in range(3)})
     texts.update({(r, 0): f"第{r}行" for r in range(1, 4)})
     image, tokens = _draw_table(xs, ys, merged, texts, size=(440, 260), rules=False)
-    table = GridStage().predict(image, BBox(x1=10, y1=10, x2=420, y2=230), tokens, page_index=0)
+    table = _predict(image, BBox(x1=10, y1=10, x2=420, y2=230), tokens, 0, dpi)
     assert (table.n_rows, table.n_cols, table.ruled) == (4, 3, False)
     assert table.score < 1.0
     assert _spans(table) == {(0, 1, 1, 2)}
@@ -173,7 +206,8 @@ def test_borderless_table_comes_from_token_alignment():
     assert _text(table, 3, 0) == "第3行"
 
 
-def test_half_ruled_table_falls_back_to_token_alignment():
+@at_every_dpi
+def test_half_ruled_table_falls_back_to_token_alignment(dpi):
     # Rules enclose only the first two columns; the third column's numbers sit outside them.
     # Most tokens fall outside the ruled grid, so the grid is rebuilt from token alignment.
     xs, ys = [20, 200, 300], [20, 70, 120, 170]
@@ -182,7 +216,7 @@ def test_half_ruled_table_falls_back_to_token_alignment():
     for r in range(3):
         for c, x in enumerate((60, 230, 330, 400)):
             tokens.append(TextToken(text=str(r * 10 + c), bbox=BBox(x1=x, y1=35 + 50 * r, x2=x + 30, y2=55 + 50 * r)))
-    table = GridStage().predict(image, BBox(x1=10, y1=10, x2=450, y2=180), tokens, page_index=0)
+    table = _predict(image, BBox(x1=10, y1=10, x2=450, y2=180), tokens, 0, dpi)
     assert (table.n_rows, table.n_cols, table.ruled) == (3, 4, False)
 
 
@@ -200,37 +234,41 @@ def _dash_out(xs: list[int], ys: list[int], h_hole: int = 26, v_hole: int = 16) 
     return gaps
 
 
-def test_dashed_rules_keep_the_cells_apart():
+@at_every_dpi
+def test_dashed_rules_keep_the_cells_apart(dpi):
     # Every edge broken by a hole in its middle (see _dash_out). Value cells stay single, the real
     # merged cells (header block, group label) stay merged.
     image, tokens = _draw_table(_XS, _YS, _MERGED, _TEXTS, gaps=_dash_out(_XS, _YS))
-    table = GridStage().predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0)
+    table = _predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0, dpi)
     assert (table.n_rows, table.n_cols) == (7, 6)
     assert _spans(table) == set(_MERGED)
     assert _text(table, 3, 2) == "21" and _text(table, 6, 5) == "305"
 
 
-def test_rule_stopping_short_of_a_crossing_still_counts():
+@at_every_dpi
+def test_rule_stopping_short_of_a_crossing_still_counts(dpi):
     # A column rule (x = 410) that stops 18 px short of the table's top and bottom rules: one
     # end meets a row rule closely (it crosses row rules in between), the other from a little way off.
     image, tokens = _draw_table(_XS, _YS, [], {(3, 3): "1", (3, 4): "2"})
     cv2.line(image, (410, 20), (410, 38), (255, 255, 255), 3)
     cv2.line(image, (410, 422), (410, 440), (255, 255, 255), 3)
-    table = GridStage().predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0)
+    table = _predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0, dpi)
     assert table.n_cols == 6
     assert _text(table, 3, 3) == "1" and _text(table, 3, 4) == "2"
 
 
-def test_red_seal_strokes_are_not_rules():
+@at_every_dpi
+def test_red_seal_strokes_are_not_rules(dpi):
     # A red seal (a ring and a bar) stamped over the table adds no row or column.
     image, tokens = _draw_table(_XS, _YS, [], {(3, 3): "1"})
     cv2.circle(image, (300, 250), 90, (220, 30, 30), 6)
     cv2.line(image, (240, 150), (240, 350), (220, 30, 30), 6)
-    table = GridStage().predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0)
+    table = _predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0, dpi)
     assert (table.n_rows, table.n_cols) == (7, 6)
 
 
-def test_rule_left_as_dashes_between_broken_corners_keeps_the_cells_apart():
+@at_every_dpi
+def test_rule_left_as_dashes_between_broken_corners_keeps_the_cells_apart(dpi):
     # A poor copy: the column rule between "1" and "2" (x = 410) is two short dashes, and the row
     # rules are broken where they meet it, so no piece runs in from a corner. Thin dashes with
     # no text about them are a rule all the same: the two values stay in their own cells.
@@ -240,20 +278,22 @@ def test_rule_left_as_dashes_between_broken_corners_keeps_the_cells_apart():
     cv2.line(image, (410, 248), (410, 258), (255, 255, 255), 4)
     for y in (200, 260):
         cv2.line(image, (398, y), (422, y), (255, 255, 255), 4)
-    table = GridStage().predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0)
+    table = _predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0, dpi)
     assert _text(table, 3, 3) == "1" and _text(table, 3, 4) == "2"
 
 
-def test_label_written_across_a_missing_rule_stays_merged():
+@at_every_dpi
+def test_label_written_across_a_missing_rule_stays_merged(dpi):
     # A label merged over two rows, its text centred on where the row rule would be: the strokes
     # along that line belong to characters, not to a rule, so the cell is not split.
     merged = [(3, 0, 2, 2)]
     image, tokens = _draw_table(_XS, _YS, merged, {(3, 0): "一、本年新收申请"})
-    table = GridStage().predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0)
+    table = _predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0, dpi)
     assert _spans(table) == set(merged)
 
 
-def test_faded_row_rule_under_a_full_width_title_is_kept():
+@at_every_dpi
+def test_faded_row_rule_under_a_full_width_title_is_kept(dpi):
     # A group title merged across the table (第二十条第（八）项) over a header row whose column rules
     # have faded at their tops, and the rule between them broken off at both ends: it meets no
     # crossing rule, but a rule along most of the table is a rule. The title stays one row.
@@ -264,35 +304,38 @@ def test_faded_row_rule_under_a_full_width_title_is_kept():
     cv2.line(image, (545, 80), (572, 80), (255, 255, 255), 5)
     for x in _XS[1:-1]:
         cv2.line(image, (x, 84), (x, 104), (255, 255, 255), 3)
-    table = GridStage().predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0)
+    table = _predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0, dpi)
     assert table.n_rows == 7
     assert (0, 0, 1, 6) in _spans(table)
     assert _text(table, 0, 0) == "第二十条第（八）项"
 
 
-def test_numbers_either_side_of_a_mostly_lost_rule_stay_apart():
+@at_every_dpi
+def test_numbers_either_side_of_a_mostly_lost_rule_stay_apart(dpi):
     # The column rule between "1" and "0" survives only as a stub under the row rule above it:
     # too little to count as a rule, but a number centred on each side with nothing across the
     # edge says the cells are two ("1" and "0", not one cell "10").
     image, tokens = _draw_table(_XS, _YS, [], {(3, 3): "1", (3, 4): "0"})
     cv2.line(image, (410, 216), (410, 258), (255, 255, 255), 5)
-    table = GridStage().predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0)
+    table = _predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0, dpi)
     assert _text(table, 3, 3) == "1" and _text(table, 3, 4) == "0"
 
 
-def test_value_of_a_cell_merged_over_two_columns_keeps_its_neighbour_apart():
+@at_every_dpi
+def test_value_of_a_cell_merged_over_two_columns_keeps_its_neighbour_apart(dpi):
     # 行政事业性收费 | 3 | 0, the 0 centred in a cell over two columns (on the rule-less edge between
     # them); the rule between 3 and 0 is a short stub. Each side is looked at up to its next
     # rule, so the 0 counts as the text of the right-hand cell, and 3 and 0 stay apart.
     merged = [(3, 4, 1, 2)]
     image, tokens = _draw_table(_XS, _YS, merged, {(3, 3): "3", (3, 4): "0"})
     cv2.line(image, (410, 212), (410, 258), (255, 255, 255), 5)
-    table = GridStage().predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0)
+    table = _predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0, dpi)
     assert _text(table, 3, 3) == "3" and _text(table, 3, 4) == "0"
     assert (3, 4, 1, 2) in _spans(table)
 
 
-def test_sheared_page_long_table_keeps_its_columns():
+@at_every_dpi
+def test_sheared_page_long_table_keeps_its_columns(dpi):
     # A copy sheared by 0.8°: once the row rules are level, the column rules of a 1600 px tall
     # table still lean by 22 px top to bottom, more than a boundary's tolerance. They are stood
     # upright, so each column stays one column, and the bottom row's cells sit where it was drawn.
@@ -300,14 +343,15 @@ def test_sheared_page_long_table_keeps_its_columns():
     image, _ = _draw_table(_XS, ys, [], {}, size=(700, 1700))
     k = float(np.tan(np.radians(0.8)))
     image = cv2.warpAffine(image, np.array([[1.0, k, -k * 850], [0.0, 1.0, 0.0]]), (700, 1700), borderValue=(255, 255, 255))
-    table = GridStage().predict(image, BBox(x1=5, y1=10, x2=600, y2=1630), [], 0)
+    table = _predict(image, BBox(x1=5, y1=10, x2=600, y2=1630), [], 0, dpi)
     assert (table.n_rows, table.n_cols) == (16, 6)
     bottom = next(c for c in table.cells if c.row == 15 and c.col == 3)
     centre_x = (_XS[3] + _XS[4]) / 2 + k * ((ys[15] + ys[16]) / 2 - 850)
     assert abs((bottom.bbox.x1 + bottom.bbox.x2) / 2 - centre_x) < 4
 
 
-def test_column_rule_left_only_as_a_piece_across_a_row_rule_is_kept():
+@at_every_dpi
+def test_column_rule_left_only_as_a_piece_across_a_row_rule_is_kept(dpi):
     # A poor copy keeps of the column rule at x = 410 only a 60 px piece through the row rule at
     # y = 260, and the row rule is broken just where they cross: the piece reaches neither the
     # rule above nor the one below, but text never runs through a rule. The column stays, and
@@ -318,12 +362,13 @@ def test_column_rule_left_only_as_a_piece_across_a_row_rule_is_kept():
     cv2.line(image, (410, 291), (410, 438), (255, 255, 255), 5)
     cv2.line(image, (390, 260), (406, 260), (255, 255, 255), 5)
     cv2.line(image, (414, 260), (430, 260), (255, 255, 255), 5)
-    table = GridStage().predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0)
+    table = _predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0, dpi)
     assert table.n_cols == 6
     assert [_text(table, r, c) for r, c in texts] == list(texts.values())
 
 
-def test_left_aligned_value_beside_a_lost_rule_stays_apart():
+@at_every_dpi
+def test_left_aligned_value_beside_a_lost_rule_stays_apart(dpi):
     # 行政强制 | 0 with the 0 printed 8 px from its cell's left rule, which survives only as a stub:
     # the 0 lies in the rule's flank, but the label ends far from the rule and a blank strip
     # parts each text from it. The label does not take in the value ("行政强制0").
@@ -340,7 +385,7 @@ def test_left_aligned_value_beside_a_lost_rule_stays_apart():
         TextToken(text=t, bbox=BBox(x1=b[0], y1=b[1], x2=b[2], y2=b[3]), score=0.9)
         for t, b in (("行政强制", label), ("0", value))
     ]
-    table = GridStage().predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0)
+    table = _predict(image, BBox(x1=10, y1=10, x2=580, y2=450), tokens, 0, dpi)
     assert _text(table, 3, 1) == "行政强制" and _text(table, 3, 2) == "0"
 
 
@@ -380,14 +425,15 @@ def test_open_side_of_a_broken_rule_ends_where_the_rule_ends():
     assert _extend([433.0, 550.0], [top, bottom], 8)[0] == 20.0
 
 
-def test_a_grid_of_more_columns_than_any_report_table_is_no_ruled_table():
+@at_every_dpi
+def test_a_grid_of_more_columns_than_any_report_table_is_no_ruled_table(dpi):
     # Roller stripes every 24 px across a two-row box look like 40 column rules: no report's
     # table has so many (section 四 has 16), so the box gives no ruled grid to read slivers from.
     xs = list(range(20, 1000, 24))
     image, _ = _draw_table(xs, [40, 90, 140], [], {}, size=(1020, 180))
-    table = GridStage().predict(image, BBox(x1=10, y1=30, x2=1010, y2=150), [], page_index=0)
+    table = _predict(image, BBox(x1=10, y1=30, x2=1010, y2=150), [], 0, dpi)
     assert not table.ruled and table.cells == []
     # Twelve columns, as section 三 has, are read.
     image, _ = _draw_table(xs[:13], [40, 90, 140], [], {}, size=(1020, 180))
-    table = GridStage().predict(image, BBox(x1=10, y1=30, x2=1010, y2=150), [], page_index=0)
+    table = _predict(image, BBox(x1=10, y1=30, x2=1010, y2=150), [], 0, dpi)
     assert table.ruled and table.n_cols == 12

@@ -8,15 +8,9 @@ import pytest
 from pydantic import ValidationError
 
 from extractor.datamodel import TokenSource
-from extractor.stages.ocr import (
-    OcrOptions,
-    RapidOcrOptions,
-    RapidOcrRaw,
-    create_instance,
-    normalise_text,
-    options_from_dict,
-)
+from extractor.stages.ocr import OcrOptions, RapidOcrOptions, RapidOcrRaw, normalise_text
 from extractor.stages.ocr.rapid import raw_to_tokens
+from extractor.stages.registry import create_instance, options_from_dict
 
 TEST_DATA = Path(__file__).parent / "test_data"
 
@@ -72,7 +66,7 @@ def test_unknown_engine_kind_lists_the_known_kinds() -> None:
     # A config asking for an engine nobody registered, by kind and by options type.
     # The error names the kind and lists rapidocr.
     with pytest.raises(ValueError, match=r"'tesseract'.*known kinds: rapidocr"):
-        options_from_dict({"kind": "tesseract"})
+        options_from_dict(OcrOptions, {"kind": "tesseract"})
 
     class TesseractOptions(OcrOptions):
         kind = "tesseract"
@@ -84,7 +78,7 @@ def test_unknown_engine_kind_lists_the_known_kinds() -> None:
 def test_options_reject_unknown_settings_and_keep_the_classifier_off() -> None:
     # RapidOCR options built from a config mapping, with a typo in a setting.
     # The typo is an error; by default the angle classifier is off.
-    assert options_from_dict({"kind": "rapidocr", "threads": 1}) == RapidOcrOptions(threads=1)
+    assert options_from_dict(OcrOptions, {"kind": "rapidocr", "threads": 1}) == RapidOcrOptions(threads=1)
     assert RapidOcrOptions().use_cls is False
     with pytest.raises(ValidationError):
-        options_from_dict({"kind": "rapidocr", "use_clss": True})
+        options_from_dict(OcrOptions, {"kind": "rapidocr", "use_clss": True})

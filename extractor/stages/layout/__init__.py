@@ -15,8 +15,6 @@ from extractor.stages.layout.ruled_tables import find_ruled_tables
 from extractor.stages.layout.stage import (
     LayoutOptions,
     LayoutStage,
-    create_layout_engine,
-    get_layout_registry,
     merge_regions,
     reading_order,
 )
@@ -26,9 +24,7 @@ __all__ = [
     "LayoutStage",
     "RapidCdlaEngine",
     "RapidCdlaOptions",
-    "create_layout_engine",
     "find_ruled_tables",
-    "get_layout_registry",
     "merge_regions",
     "reading_order",
     "regions_from_raw",

@@ -13,6 +13,7 @@ from extractor.datamodel.page import LayoutRegion
 from extractor.stages.layout.rapid_cdla import RapidCdlaEngine, RapidCdlaOptions, regions_from_raw
 from extractor.stages.layout.ruled_tables import find_faint_ruled_tables, find_ruled_tables
 from extractor.stages.pixels import blank_out
+from extractor.stages.registry import create_instance
 
 _log = logging.getLogger(__name__)
 
@@ -28,27 +29,6 @@ _BARE_NUMBER = re.compile(r"[\d.,，．]+")
 # rules: this many on one text line, or this many in one column (see `looks_tabular`).
 _TABLE_ROW_NUMBERS = 4
 _TABLE_COLUMN_NUMBERS = 3
-
-
-# Options kind -> layout model engine class.
-_REGISTRY: dict[str, type[RapidCdlaEngine]] = {RapidCdlaOptions.kind: RapidCdlaEngine}
-
-
-def get_layout_registry() -> dict[str, type[RapidCdlaEngine]]:
-    """Known layout model engines by kind."""
-    return dict(_REGISTRY)
-
-
-def create_layout_engine(options: RapidCdlaOptions) -> RapidCdlaEngine:
-    """The layout model engine for `options`.
-
-    Raises:
-        ValueError: the options' kind has no engine (the message lists the known kinds).
-    """
-    try:
-        return _REGISTRY[options.kind](options)
-    except KeyError:
-        raise ValueError(f"unknown layout engine {options.kind!r}; known: {sorted(_REGISTRY)}") from None
 
 
 class LayoutOptions(BaseModel):
@@ -174,7 +154,7 @@ class LayoutStage:
     @property
     def engine(self) -> RapidCdlaEngine:
         if self._engine is None:
-            self._engine = create_layout_engine(self.options.engine)
+            self._engine = create_instance(self.options.engine)
         return self._engine
 
     def ruled_tables(self, image: np.ndarray, dpi: float, follow_faint: bool = False) -> list[LayoutRegion]:

@@ -4,10 +4,7 @@ from extractor.stages.ocr.base import (
     OcrEngine,
     OcrOptions,
     OcrStage,
-    create_instance,
-    get_ocr_registry,
     normalise_text,
-    options_from_dict,
 )
 from extractor.stages.ocr.rapid import RapidOcrOptions, RapidOcrRaw, raw_to_tokens
 
@@ -17,9 +14,6 @@ __all__ = [
     "OcrStage",
     "RapidOcrOptions",
     "RapidOcrRaw",
-    "create_instance",
-    "get_ocr_registry",
     "normalise_text",
-    "options_from_dict",
     "raw_to_tokens",
 ]

@@ -1,4 +1,5 @@
-"""OCR stage interface: options, the engine contract, the engine registry and the stage."""
+"""OCR stage interface: options, the engine contract and the stage (engines are built by
+:mod:`extractor.stages.registry`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from extractor.datamodel import TextToken
 from extractor.stages.ocr.ctc import CtcReading
 from extractor.stages.rasterise.source import PageImage
+from extractor.stages.registry import create_instance
 
 _log = logging.getLogger(__name__)
 
@@ -94,57 +96,17 @@ def normalise_text(text: str) -> str:
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?:\D|$))")
 
 
-# Options type → engine class. Filled by `get_ocr_registry` so that importing this module does
-# not import any engine (their libraries are heavy).
-_REGISTRY: dict[type[OcrOptions], type[OcrEngine]] = {}
-
-
-def get_ocr_registry() -> dict[type[OcrOptions], type[OcrEngine]]:
-    """Options type → engine class for every engine this package provides."""
-    if not _REGISTRY:
-        from extractor.stages.ocr.rapid import RapidOcrEngine
-
-        for engine in (RapidOcrEngine,):
-            _REGISTRY[engine.get_options_type()] = engine
-    return _REGISTRY
-
-
-def create_instance(options: OcrOptions) -> OcrEngine:
-    """Build the engine for `options` (chosen by its type, i.e. its `kind`).
-
-    Raises:
-        ValueError: no engine is registered for this options type; lists the known kinds.
-    """
-    registry = get_ocr_registry()
-    engine = registry.get(type(options))
-    if engine is None:
-        known = ", ".join(sorted(o.kind for o in registry))
-        kind = getattr(type(options), "kind", type(options).__name__)
-        raise ValueError(f"unknown OCR engine kind {kind!r}; known kinds: {known}")
-    return engine(options)
-
-
-def options_from_dict(data: dict[str, Any]) -> OcrOptions:
-    """Options from a config mapping with a ``kind`` key, e.g. ``{"kind": "rapidocr", ...}``.
-
-    Raises:
-        ValueError: unknown kind; lists the known kinds.
-    """
-    data = dict(data)
-    kind = data.pop("kind", None)
-    for options_type in get_ocr_registry():
-        if options_type.kind == kind:
-            return options_type(**data)
-    known = ", ".join(sorted(o.kind for o in get_ocr_registry()))
-    raise ValueError(f"unknown OCR engine kind {kind!r}; known kinds: {known}")
-
-
 class OcrStage:
     """OCR of page images with the engine chosen by the options' kind."""
 
     def __init__(self, options: OcrOptions) -> None:
+        """Build the engine of `options`, unless the stage is disabled.
+
+        Raises:
+            extractor.stages.registry.UnknownEngineError: no engine has the options' kind.
+        """
         self.options = options
-        self.engine = create_instance(options) if options.enabled else None
+        self.engine: OcrEngine | None = create_instance(options) if options.enabled else None
 
     def predict(self, image: np.ndarray) -> list[TextToken] | None:
         """Tokens of a full page image (RGB); None when the stage is disabled."""
