@@ -224,14 +224,28 @@ def test_a_dash_the_recogniser_reads_as_a_digit_keeps_both_readings_and_a_low_sc
 
 
 @at_every_dpi
-def test_a_digit_judged_blank_is_read_by_the_recogniser_too(dpi):
-    # Augraphy's typical scan of a "2" on grey paper between dotted rules: the cell's ink was
-    # judged blank (alone on its crop, its remains pass for a dash) and the field went out as 0
-    # unflagged. Its faint ink is read as well.
-    out, _ = _read_as(*_fixture_cell("cell_two_judged_blank_augraphy.png", dpi), "2", 0.9, dpi)
+def test_a_faint_digit_is_read_once_the_crop_has_full_contrast(dpi):
+    # Augraphy's typical scan of a "2" on grey paper between dotted rules: on the crop as it is,
+    # the cell's ink was judged blank (alone on its crop, its remains pass for a dash) and the
+    # field went out as 0 unflagged. Stretched to the contrast of black print, it is a line of
+    # text, read by the recogniser like any other.
+    out, calls = _read_as(*_fixture_cell("cell_two_judged_blank_augraphy.png", dpi), "2", 0.9, dpi)
     cell = out.cells[0]
-    assert cell.evidence[0] in ("ink:blank", "shape:dash") and cell.evidence[1:] == ["recogniser read '2'"]
-    assert cell.score == 0.5 and [t for t, _ in cell.candidates] == [cell.text, "2"]
+    assert (cell.text, cell.score, len(calls)) == ("2", 0.9, 1)
+    assert "ink:blank" not in cell.evidence and not any(e.startswith("shape:") for e in cell.evidence)
+
+
+@at_every_dpi
+def test_a_digit_judged_blank_is_read_by_the_recogniser_too(dpi):
+    # A pale "7" reduced to its top stroke on a cell of its own: its shape is a dash, but the
+    # recogniser reads the cell's faint ink as "7". Both readings are kept, with a low score.
+    seven = _cell_image("", dpi=dpi)
+    _fill(seven, (17, 19), (45, 62), 120, dpi)
+    _fill(seven, (19, 34), (54, 57), 235, dpi)
+    out, _ = _read_as(*_row_of_cells([_cell_image("0", dpi=dpi), seven], dpi), "7", 0.9, dpi)
+    cell = out.cells[1]
+    assert cell.evidence[0] in ("ink:blank", "shape:dash") and cell.evidence[1:] == ["recogniser read '7'"]
+    assert cell.score == 0.5 and [t for t, _ in cell.candidates] == [cell.text, "7"]
 
 
 @at_every_dpi

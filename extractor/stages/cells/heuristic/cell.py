@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from extractor.datamodel import Cell
-from extractor.stages.cells.heuristic.ink import FAINT_CONTRAST, has_faint_ink, text_ink
+from extractor.stages.cells.heuristic.ink import FAINT_CONTRAST, has_faint_ink, text_ink, with_full_contrast
 from extractor.stages.cells.heuristic.lines import line_spans
 from extractor.stages.cells.heuristic.options import HeuristicCellReaderOptions
 from extractor.stages.cells.heuristic.seals import without_seal
@@ -66,7 +66,7 @@ def cell_ink(image: np.ndarray, cell: Cell, unit: float, options: HeuristicCellR
     crop = cell_crop(image, cell, unit)
     if crop is None:
         return None
-    gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+    gray = with_full_contrast(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY))
     least = min_ink(options, unit)
     min_height = min_line_height(options, unit)
     ink, whole = text_ink(gray, unit)
@@ -108,7 +108,7 @@ def inked_interior(
     crop = cell_crop(image, cell, unit)
     if crop is None:
         return None
-    gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+    gray = with_full_contrast(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY))
     # The faint text ink: rules, their pieces and specks left out, as for any cell.
     faint, _ = text_ink(gray, unit, contrast=FAINT_CONTRAST)
     if faint.sum() < min_ink(options, unit):

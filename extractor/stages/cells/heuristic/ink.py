@@ -37,6 +37,33 @@ _GRAIN_MARGIN = 6.0
 _STROKE = 4
 
 
+# Grey levels between the paper and the darkest print that the thresholds here assume (black
+# toner on white or grey paper, scanned): a crop of fainter print is stretched to it first.
+_FULL_CONTRAST = 150
+# Print stands out of the paper by at least this many standard deviations of its grain: a crop
+# whose darkest pixels do not is blank paper, and is not stretched.
+_SIGNIFICANT = 8.0
+
+
+def with_full_contrast(gray: np.ndarray) -> np.ndarray:
+    """The crop with its print as far below its paper as black toner on paper is.
+
+    A pale copy, low ink or a dark photocopy leave a cell's print 10-40 grey levels below its
+    paper, where every threshold above takes it for paper. The darkest of the crop (its print or
+    its rules, which are of one toner) is set `_FULL_CONTRAST` below the paper, the paper kept
+    where it is, when it stands out of the paper's grain at all; grain is stretched with it, and
+    is told from print as on any crop (`_locally_dark`).
+    """
+    paper = float(np.percentile(gray, 90))
+    dark = float(np.percentile(gray, 0.5))
+    contrast = paper - dark
+    grain = float(np.median(np.abs(gray - np.median(gray)))) * _MAD_TO_SIGMA
+    if contrast >= _FULL_CONTRAST or contrast < _SIGNIFICANT * max(grain, 1.0):
+        return gray
+    stretched = paper - (paper - gray.astype(np.float32)) * (_FULL_CONTRAST / contrast)
+    return np.clip(stretched, 0, 255).astype(np.uint8)
+
+
 def edge_band(unit: float) -> int:
     """Width of the bands along a cell's edges where its rules lie, pixels at `unit`."""
     return px(_BAND, unit, least=4)
