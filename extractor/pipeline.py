@@ -53,7 +53,7 @@ _TABLE_LABELS = frozenset({"table"})
 
 # Version of the code that reads a page: raised whenever a change can alter what a page record
 # holds (OCR use, cell reading, grids), so that stored pages read by older code are read again.
-PAGE_CODE_VERSION = 7
+PAGE_CODE_VERSION = 8
 
 
 class PipelineOptions(BaseModel):

@@ -71,3 +71,35 @@ def test_a_stray_stroke_does_not_bend_the_fit():
     lines.append((stray / np.hypot(stray[0], stray[1]), 1200.0))
     v = vanishing_point(lines, np.array([1.0, 0.0]), np.array([600.0, 550.0]), 1200.0)
     assert abs(v[2]) < 1e-6 and abs(v[1] / v[0]) < 1e-4
+
+
+# Tables of Augraphy's hard scans, tilted in perspective by albumentations (development seed
+# 125003): crops of the uprighted page, the table region 40 px inside each edge.
+_DATA = __import__("pathlib").Path(__file__).parent / "test_data"
+
+
+def _fixture(name: str) -> np.ndarray:
+    return cv2.cvtColor(cv2.imread(str(_DATA / name)), cv2.COLOR_BGR2RGB)
+
+
+@pytest.mark.parametrize(
+    ("name", "shape"),
+    [
+        # The end of section 三 under a faint photocopy: its ten columns, where one rotation and
+        # shear left the 总计 column's rule in two places (a sliver column beside it).
+        ("section3_in_perspective_augraphy.png", (12, 10)),
+        # Section 四: three header rows and one of values, fifteen columns, where one rotation and
+        # shear merged two columns and split a row.
+        ("section4_in_perspective_augraphy.png", (4, 15)),
+    ],
+)
+def test_tables_scanned_in_perspective_keep_their_rows_and_columns(name, shape):
+    from extractor.datamodel import BBox
+    from extractor.stages.grid import GridOptions, GridStage
+
+    image = _fixture(name)
+    region = BBox(x1=40, y1=40, x2=image.shape[1] - 40, y2=image.shape[0] - 40)
+    table = GridStage(GridOptions()).predict(image, region, [], 0)
+    assert (table.n_rows, table.n_cols) == shape
+    unrectified = GridStage(GridOptions(rectify=False)).predict(image, region, [], 0)
+    assert (unrectified.n_rows, unrectified.n_cols) != shape
