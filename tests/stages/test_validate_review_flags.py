@@ -227,3 +227,35 @@ def test_a_value_no_identity_could_check_is_flagged():
     assert unchecked.status is FieldStatus.FLAGGED
     assert any(r.startswith("no identity over this value could be checked") for r in unchecked.reasons)
     assert fields["apply.granted.natural_person"].status is FieldStatus.AUTO
+
+
+def test_two_doubtful_readings_that_agree_with_each_other_confirm_nothing():
+    # A rule's piece read "1" in both the 法律服务机构 cell and the 总计 cell of one row, each
+    # with a low score: the row adds up with both wrong. The columns' totals were not found, so
+    # nothing else checks them. An identity confirms a value only when its other values were
+    # read without doubt: both stay flagged.
+    row = "apply.denied.internal_affairs"
+    readings = [
+        r for r in _readings({f"{row}.legal": 1, f"{row}.total": 1}, scores={f"{row}.legal": 0.3, f"{row}.total": 0.4})
+        if r.field_id not in ("apply.total.legal", "apply.total.total")
+    ]
+    fields, checks = ValidateStage().predict(_T, readings)
+    assert any(c.identity == f"apply.row_total.{row[6:]}" and c.ok for c in checks)
+    assert fields[f"{row}.legal"].status is FieldStatus.FLAGGED
+    assert fields[f"{row}.total"].status is FieldStatus.FLAGGED
+
+
+def test_a_row_placed_by_position_is_not_confirmed_by_its_own_total():
+    # A row whose label was lost, placed by its position: it adds up wherever it is put, so its
+    # own row total confirms nothing about its place; its columns' identities do.
+    row = "apply.denied.third_party"
+    readings = _readings()
+    for r in readings:
+        if r.field_id.startswith(row + "."):
+            r.notes.append("row placed by position, its label read '·'")
+    kept = [r for r in readings if r.field_id not in ("apply.total.natural_person",)]
+    fields, _ = ValidateStage().predict(_T, kept)
+    # 自然人's column cannot be checked (its total is missing): only the row's own total holds.
+    assert fields[f"{row}.natural_person"].status is FieldStatus.FLAGGED
+    # 商业企业's column holds: the cell is placed right, whatever its label.
+    assert fields[f"{row}.commercial"].status is FieldStatus.AUTO

@@ -86,18 +86,10 @@ DERIVED_FROM_FLAGGED = "derived from flagged parts:"
 
 
 # Doubts that an identity holding over the field answers (`confirm.release_confirmed`): about its
-# reading (the identity checks the digits) or its place (a value in another row or column breaks
-# it). Notes that flag nothing on their own are among them; so is a broken identity whose error
-# another field explains (`confirm.release_confirmed` tells them by their wording).
-_ANSWERED_BY_IDENTITIES = (
-    LOW_CONFIDENCE,
-    READINGS_DISAGREE,
-    ROW_INCOMPLETE,
-    ROW_PLACED_BY_POSITION,
-    MATCHER_DISAGREES,
-    IDENTITY_CHOSEN,
-    PROSE_CONFIRMED,
-)
+# reading (the identity checks the digits; notes that flag nothing on their own are among them)...
+_READING_DOUBTS = (LOW_CONFIDENCE, READINGS_DISAGREE, IDENTITY_CHOSEN, PROSE_CONFIRMED)
+# ... or about its place (a value in another row or column breaks an identity over other rows).
+_PLACE_DOUBTS = (ROW_INCOMPLETE, ROW_PLACED_BY_POSITION, MATCHER_DISAGREES)
 
 
 class ValidateOptions(BaseModel):
@@ -208,7 +200,7 @@ class ValidateStage:
         flag_rows_with_missing_cells(fields)
         flag_unchecked(template, fields, checks)
         if self.options.release_confirmed:
-            release_confirmed(fields, checks, _ANSWERED_BY_IDENTITIES, BROKEN_IDENTITY, NARRATIVE_PREFIX)
+            release_confirmed(fields, checks, _READING_DOUBTS, _PLACE_DOUBTS, BROKEN_IDENTITY, NARRATIVE_PREFIX)
         flag_totals_over_flagged_parts(template, fields)
         for fid, field in fields.items():
             if field.status is FieldStatus.FLAGGED and fid in best and best[fid].evidence:
