@@ -259,3 +259,16 @@ def test_a_row_placed_by_position_is_not_confirmed_by_its_own_total():
     assert fields[f"{row}.natural_person"].status is FieldStatus.FLAGGED
     # 商业企业's column holds: the cell is placed right, whatever its label.
     assert fields[f"{row}.commercial"].status is FieldStatus.AUTO
+
+
+def test_a_cell_judged_blank_that_nothing_checks_is_flagged():
+    # Section 二's 行政规范性文件 / 现行有效件数 was judged blank from its crop (the cell box missed
+    # its "11" where a fold bent the rules): 0, and no identity checks it. It goes to review; a
+    # blank cell of section 三, whose row and column add up, does not.
+    readings = _readings()
+    for r in readings:
+        if r.field_id in ("active.normative.in_force", "apply.denied.inquiry.social"):
+            r.raw, r.evidence = "", ["ink:blank"]
+    fields, _ = ValidateStage().predict(_T, readings)
+    assert fields["active.normative.in_force"].status is FieldStatus.FLAGGED
+    assert fields["apply.denied.inquiry.social"].status is FieldStatus.AUTO

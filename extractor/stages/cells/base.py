@@ -22,6 +22,8 @@ from extractor.stages.registry import create_instance
 
 _log = logging.getLogger(__name__)
 
+# Evidence of a cell judged blank from its lack of ink, without a reading (`Cell.evidence`).
+BLANK_BY_INK = "ink:blank"
 # Recognition only, one ``(text, score)`` per crop (RGB, one text line each).
 Recogniser = Callable[[list[np.ndarray]], Sequence[tuple[str, float]]]
 # A cell recogniser may also give each crop's k best readings over the value alphabet.

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from extractor.datamodel import CheckResult, FieldStatus, FieldValue, PageRecord
 from extractor.stages.assemble import FieldReading
 from extractor.stages.assemble.readings import MATCHER_DISAGREES, ROW_PLACED_BY_POSITION
+from extractor.stages.cells.base import BLANK_BY_INK
 from extractor.stages.validate.confirm import release_confirmed
 from extractor.stages.validate.identities import check_identities, derive_blank_totals, field_values
 from extractor.stages.validate.flags import flag
@@ -81,6 +82,8 @@ ROW_INCOMPLETE = "another field of this row was not found: its cells may be shif
 SHARED_CELL = "one printed cell gives this field and another"
 # Reason of a value that takes part in identities none of which could be checked.
 UNCHECKED = "no identity over this value could be checked (another value in each is unread)"
+# Reason of a cell judged blank that nothing checks.
+UNCHECKED_BLANK = "judged blank from its ink, and no identity checks it"
 # Reason of a derived total one of whose parts is flagged.
 DERIVED_FROM_FLAGGED = "derived from flagged parts:"
 
@@ -199,6 +202,7 @@ class ValidateStage:
                 )
         flag_rows_with_missing_cells(fields)
         flag_unchecked(template, fields, checks)
+        flag_unchecked_blanks(template, fields, best)
         if self.options.release_confirmed:
             release_confirmed(fields, checks, _READING_DOUBTS, _PLACE_DOUBTS, BROKEN_IDENTITY, NARRATIVE_PREFIX)
         flag_totals_over_flagged_parts(template, fields)
@@ -368,6 +372,26 @@ def flag_unchecked(template: Template, fields: Mapping[str, FieldValue], checks:
                 and PROSE_CONFIRMED not in field.reasons
             ):
                 flag(field, UNCHECKED)
+
+
+def flag_unchecked_blanks(template: Template, fields: Mapping[str, FieldValue], best: Mapping[str, FieldReading]) -> None:
+    """Flag a scanned cell judged blank (0) from its lack of ink when no identity or prose checks it.
+
+    A blank verdict has no reading to weigh: a cell box that missed its value (the rules bent at
+    a fold, a faint print) is blank too. Where an identity holds over it, the 0 is checked; in
+    section 二, where none does, two such cells went out as 0 for 11 and 1.3.
+    """
+    in_identities = {f for identity in template.identities for f in identity.fields}
+    for fid, field in fields.items():
+        reading = best.get(fid)
+        if (
+            reading is not None
+            and BLANK_BY_INK in reading.evidence
+            and fid not in in_identities
+            and field.status is FieldStatus.AUTO
+            and PROSE_CONFIRMED not in field.reasons
+        ):
+            flag(field, UNCHECKED_BLANK)
 
 
 def flag_totals_over_flagged_parts(template: Template, fields: Mapping[str, FieldValue]) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from extractor.datamodel import Table
-from extractor.stages.cells.base import CellReaderEngine
+from extractor.stages.cells.base import BLANK_BY_INK, CellReaderEngine
 from extractor.stages.cells.heuristic.candidates import cell_candidates, recognise_lines, second_opinion
 from extractor.stages.cells.heuristic.cell import CellInk, cell_ink, inked_interior, min_line_height
 from extractor.stages.cells.heuristic.lines import line_crops, line_heights, typical_line_height, whole_line_heights
@@ -119,7 +119,7 @@ class HeuristicCellReader(CellReaderEngine):
                 evidence[i] = ["seal-removed"] if p.seal_removed else []
                 continue
             else:
-                evidence[i] = ["ink:blank"]
+                evidence[i] = [BLANK_BY_INK]
             interior = inked_interior(image, table.cells[i], unit, options, None if isinstance(p, Dash) else line)
             if interior is not None:
                 second[i] = interior
