@@ -332,4 +332,4 @@ def format_bench(report: BenchReport) -> str:
 
 
 # Stages timed per page, in pipeline order.
-_STAGES = ("render", "text_layer", "upright", "layout", "grid", "ocr_cells", "ocr")
+_STAGES = ("render", "text_layer", "upright", "layout", "grid", "ocr_cells", "ocr", "anchor")

@@ -23,7 +23,9 @@ import numpy as np
 from extractor.datamodel import BBox, DocumentInfo, DocumentResult, PageRecord, Table, TextToken
 from extractor.datamodel.page import LayoutRegion
 from extractor.ingest import InputDocument
+from extractor.stages.anchor import AnchorOptions, AnchorStage
 from extractor.stages.assemble import AssembleOptions, AssembleStage
+from extractor.stages.assemble.readings import ANCHORED
 from extractor.stages.cells import CellReaderStage, HeuristicCellReaderOptions
 from extractor.stages.classify import ClassifiedAssembleStage, ClassifyOptions, ClassifyStage, CombineMode
 from extractor.stages.grid import GridOptions, GridStage, document_tables
@@ -67,6 +69,7 @@ class PipelineOptions(BaseModel):
     layout: LayoutOptions = Field(default_factory=LayoutOptions)
     grid: GridOptions = Field(default_factory=GridOptions)
     cells: HeuristicCellReaderOptions = Field(default_factory=HeuristicCellReaderOptions)
+    anchor: AnchorOptions = Field(default_factory=AnchorOptions)
     classify: ClassifyOptions = Field(default_factory=ClassifyOptions)
     validate_: ValidateOptions = Field(default_factory=ValidateOptions, alias="validate")
 
@@ -120,6 +123,7 @@ class Pipeline:
         self._cells: CellReaderStage | None = None  # built with the OCR stage, whose recognisers it uses
         self._layout: LayoutStage | None = None
         self.grid: GridStage = create_instance(self.options.grid)
+        self.anchor = AnchorStage(self.options.anchor)
         self.assemble = AssembleStage(AssembleOptions(template=self.options.template))
         classify = self.options.classify
         if classify.enabled and classify.mode is not CombineMode.RULES:
@@ -248,7 +252,16 @@ class Pipeline:
             unruled = [self.grid.predict(rules_image, r.bbox, prose_tokens, index, dpi=dpi) for r in unruled_regions]
         with clock("ocr_cells"):
             unruled = [self._read_empty_cells(t, image) for t in unruled]
-        tables = sorted(ruled + [t for t in unruled if t.cells], key=lambda t: (t.bbox.y1, t.bbox.x1))
+        unruled = [t for t in unruled if t.cells]
+        with clock("anchor"):
+            anchored = self.anchor.predict(prose_tokens, index, [t.bbox for t in ruled])
+        if anchored is not None:
+            with clock("ocr_cells"):
+                anchored = _with_evidence(self._read_empty_cells(anchored, image), ANCHORED)
+            # A grid from the text's alignment over the same place is the weaker reading of it.
+            unruled = [t for t in unruled if t.bbox.intersection(anchored.bbox) < 0.5 * t.bbox.area]
+            unruled.append(anchored)
+        tables = sorted(ruled + unruled, key=lambda t: (t.bbox.y1, t.bbox.x1))
         cell_tokens = [
             TextToken(text=c.text, bbox=c.bbox, score=c.score) for t in ruled for c in t.cells if c.text
         ]
@@ -462,6 +475,12 @@ def _ocr_ink_bands(image: np.ndarray, predict: Callable[[np.ndarray], list[TextT
                 out.append(token.model_copy(update={"bbox": box}))
                 break
     return out
+
+
+def _with_evidence(table: Table, note: str) -> Table:
+    """The table with `note` first in every cell's evidence (the cell reader writes its own)."""
+    cells = [c.model_copy(update={"evidence": [note, *[e for e in c.evidence if e != note]]}) for c in table.cells]
+    return table.model_copy(update={"cells": cells})
 
 
 def _field_order(template_id: str, field_id: str) -> int:

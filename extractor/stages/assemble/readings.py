@@ -9,6 +9,10 @@ from extractor.datamodel import BBox, Cell
 from extractor.stages.assemble.values import ParsedValue, parse_value
 from extractor.templates import Template
 
+# Evidence of a cell of a grid built from the template's labels where the table's rules were lost
+# (`extractor.stages.anchor`), and the note its reading carries: its place is the anchors' fit.
+ANCHORED = "grid:anchored"
+ANCHORED_PLACE = "placed by the template's labels (the table's rules were lost)"
 # Start of the note on a reading whose row was placed by its order among rows with read labels.
 ROW_PLACED_BY_POSITION = "row placed by position"
 # Start of the note on a value whose column, by its position, is not the one its header names.
@@ -73,7 +77,7 @@ def reading_from_cell(
         bbox=cell.bbox,
         text_score=cell.score,
         match_score=match_score,
-        notes=[n for n in (*notes, merged_note(cell.merged_text)) if n],
+        notes=[n for n in (*notes, merged_note(cell.merged_text), ANCHORED_PLACE if ANCHORED in cell.evidence else None) if n],
         options=options,
         evidence=evidence,
         whole_value=parsed.value if parsed.note is None else None,

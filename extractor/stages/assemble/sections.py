@@ -209,7 +209,7 @@ def _row_label(view: GridView, row: int, first_value_col: int) -> tuple[str, str
     return cells[-1].text, " ".join(c.text for c in cells)
 
 
-def _row_scores(specific: str, full: str, official: list[str]) -> list[float]:
+def row_scores(specific: str, full: str, official: list[str]) -> list[float]:
     """Similarity of one printed row to every official row label.
 
     Official labels of items carry their group ("（三）不予公开 1.属于国家秘密"). A printed row
@@ -277,7 +277,7 @@ def map_apply(tables: list[Table], template: Template) -> tuple[list[FieldReadin
                 # A row whose label is lost (a streak, a seal) still holds its place in the order.
                 printed.append((view, r, column_map, specific, full))
 
-    scores = [_row_scores(specific, full, official) for _, _, _, specific, full in printed]
+    scores = [row_scores(specific, full, official) for _, _, _, specific, full in printed]
     matches = align(scores, _ROW_MATCH_THRESHOLD)
     matched_rows = {rows[j] for j in matches.values()}
     single = _single_other_row(printed, matches, matched_rows) if "other.other" in rows else None

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from extractor.datamodel import CheckResult, FieldStatus, FieldValue, PageRecord
 from extractor.stages.assemble import FieldReading
-from extractor.stages.assemble.readings import MATCHER_DISAGREES, ROW_PLACED_BY_POSITION
+from extractor.stages.assemble.readings import ANCHORED_PLACE, MATCHER_DISAGREES, ROW_PLACED_BY_POSITION
 from extractor.stages.cells.base import BLANK_BY_INK
 from extractor.stages.validate.confirm import release_confirmed
 from extractor.stages.validate.identities import check_identities, derive_blank_totals, field_values
@@ -92,7 +92,7 @@ DERIVED_FROM_FLAGGED = "derived from flagged parts:"
 # reading (the identity checks the digits; notes that flag nothing on their own are among them)...
 _READING_DOUBTS = (LOW_CONFIDENCE, READINGS_DISAGREE, IDENTITY_CHOSEN, PROSE_CONFIRMED)
 # ... or about its place (a value in another row or column breaks an identity over other rows).
-_PLACE_DOUBTS = (ROW_INCOMPLETE, ROW_PLACED_BY_POSITION, MATCHER_DISAGREES)
+_PLACE_DOUBTS = (ROW_INCOMPLETE, ROW_PLACED_BY_POSITION, MATCHER_DISAGREES, ANCHORED_PLACE)
 
 
 class ValidateOptions(BaseModel):
