@@ -321,3 +321,23 @@ def test_active_values_among_more_cells_than_columns_are_noted_without_a_header(
     cells = [_cell(0, 0, "行政许可"), _cell(0, 1, "3"), _cell(0, 2, "1"), _cell(0, 3, "")]
     readings = map_active([_table(cells, 1, 4)], get_template("gov-2021"))
     assert readings and all(any(n.startswith("placed by order") for n in r.notes) for r in readings)
+
+
+def test_a_misread_single_other_row_and_a_mark_beside_the_total_are_still_placed():
+    # The end of a 2021-format section 三 on a poor scan: （六）其他处理, printed as one row, read
+    # "(六) 他处"; （七）总计 read "(七) i计t" with a dash left in the empty item column beside it.
+    # The （六） row is the group's single row (its items derived from its zeros), the row after it
+    # is （七）总计 by position.
+    template = get_template("gov-2021")
+    cells = _apply_header()
+    cells += _value_row(3, [_cell(3, 0, "一、本年新收政府信息公开申请数量", col_span=3)], [5, 0, 0, 0, 0, 0, 5])
+    cells += _value_row(4, [_cell(4, 1, "（五）不予处理"), _cell(4, 2, "5.要求行政机关确认或重新出具已获取信息")], [0] * 7)
+    cells += _value_row(5, [_cell(5, 1, "(六) 他处"), _cell(5, 2, "")], [0] * 7)
+    cells += _value_row(6, [_cell(6, 1, "(七) i计t"), _cell(6, 2, "-")], [5, 0, 0, 0, 0, 0, 5])
+    cells += _value_row(7, [_cell(7, 0, "四、结转下年度继续办理", col_span=3)], [0] * 7)
+    readings, notes = map_apply([_table(cells, 8, 10)], template)
+    by_id = {r.field_id: r for r in readings}
+    assert notes and "one row" in notes[0]
+    assert by_id["apply.other.no_fee.total"].value == 0 and by_id["apply.other.no_fee.total"].derived
+    assert by_id["apply.total.natural_person"].value == 5
+    assert by_id["apply.carried_forward.total"].value == 0

@@ -206,7 +206,13 @@ def _row_label(view: GridView, row: int, first_value_col: int) -> tuple[str, str
             cells.append(cell)
     if not cells:
         return "", ""
-    return cells[-1].text, " ".join(c.text for c in cells)
+    # A mark left in an empty item column ("-" beside （七）总计) is no label.
+    worded = [c for c in cells if _has_cjk(c.text)] or cells
+    return worded[-1].text, " ".join(c.text for c in worded)
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 def row_scores(specific: str, full: str, official: list[str]) -> list[float]:
@@ -217,7 +223,10 @@ def row_scores(specific: str, full: str, official: list[str]) -> list[float]:
     items, however alike the words (其他处理 / 3.其他).
     """
     groups = {label_key(o.split(" ")[0]) for o in official if " " in o}
-    is_group_row = label_key(specific) in groups
+    # The group's label misread ("(六) 他处") is still the group's, not an item's ("3.其他" has its number).
+    is_group_row = label_key(specific) in groups or (
+        not _ITEM_NUMBER.match(specific) and any(similarity(specific, g) >= 0.8 for g in groups)
+    )
     out = []
     for o in official:
         if " " in o and is_group_row:
@@ -378,9 +387,14 @@ def _single_other_row(printed, matches, matched_rows) -> int | None:
     if matched_rows & set(_OTHER_ITEMS):
         return None
     for i, (_, _, _, specific, _) in enumerate(printed):
-        if i not in matches and label_key(specific).endswith("其他处理"):
+        # The group's own label, misread too ("(六) 他处"), but not an item of it ("3.其他").
+        if i not in matches and not _ITEM_NUMBER.match(specific) and similarity(specific, "其他处理") >= 0.8:
             return i
     return None
+
+
+# An item's number at the start of its label ("3.其他", "3、其他").
+_ITEM_NUMBER = re.compile(r"^\s*\d")
 
 
 def _split_single_other_row(template: Template, cell: Cell, col: str) -> list[FieldReading]:
