@@ -10,7 +10,11 @@ and review"):
 - its value has the wrong type or an absurd size;
 - its value could not be read, or the reader left a note (structure repaired, cell inferred);
 - it is a total derived from its parts and one of the parts is flagged;
-- every identity it takes part in misses another value, so none could check it.
+- every identity it takes part in misses another value, so none could check it;
+- it was judged blank from its crop's lack of ink and no identity checks it.
+
+Doubts about a field's reading or place that an identity answers are lifted where an identity
+holding over values read without doubt confirms it (`confirm.release_confirmed`).
 
 Confidence is the text recognition score times a label confidence: 1.0 for a row/column label
 that matched its template label closely (similarity at least `LABEL_SURE`), the similarity
