@@ -42,8 +42,8 @@ def main() -> None:
     pipeline.ocr, pipeline.layout  # loaded before any timing
     out_root = args.out or Path(tempfile.mkdtemp(prefix="nianbao-profile-"))
     print("| run | set | docs | pages | field accuracy | silent errors | flag rate | agency · year · date | CPU s/page | "
-          "upright | layout | grid | ocr_cells | ocr |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "upright | layout | grid | ocr_cells | ocr | anchor |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in args.sets:
         folder = args.root / name
         pred = out_root / args.label / name
@@ -63,7 +63,7 @@ def main() -> None:
         published = getattr(r, "published", None)  # older checkouts did not score the date
         meta = f"{r.agency.correct}/{r.agency.total} · {r.year.correct}/{r.year.total} · " + (
             f"{published.correct}/{published.total}" if published is not None else "-")
-        per = {k: stages[k] / max(1, pages) for k in ("upright", "layout", "grid", "ocr_cells", "ocr")}
+        per = {k: stages[k] / max(1, pages) for k in ("upright", "layout", "grid", "ocr_cells", "ocr", "anchor")}
         print(f"| {args.label} | {name} | {len(docs)} | {pages} | {100 * r.overall.accuracy:.2f}% | {r.overall.silent_errors} "
               f"| {100 * r.overall.flag_rate:.1f}% | {meta} | {cpu:.2f} | "
               + " | ".join(f"{v:.2f}" for v in per.values()) + " |", flush=True)
